@@ -1,0 +1,25 @@
+"""The rule catalogue: one module per group, one small pure function per rule.
+
+Find a rule by its ID or slug: ``grep -rn WH006 rules/`` or ``audit explain WH006``.
+"""
+
+from __future__ import annotations
+
+from rules import account, keys, tenant, webhook  # noqa: F401  (registers the rules)
+from rules.base import REGISTRY, Rule
+
+_GROUP_ORDER = {"ACC": 0, "KEY": 1, "WH": 2, "TEN": 3}
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, in catalogue order (ACC, KEY, WH, TEN; by number)."""
+    return sorted(REGISTRY.values(), key=lambda r: (_GROUP_ORDER.get(r.id.rstrip("0123456789"), 9), r.id))
+
+
+def get_rule(rule_id: str) -> Rule | None:
+    """A rule by ID (``WH006``) or slug (``events-complete``), case-insensitively."""
+    key = rule_id.strip()
+    for r in REGISTRY.values():
+        if r.id.lower() == key.lower() or r.slug == key.lower():
+            return r
+    return None
