@@ -1,0 +1,310 @@
+"""The tenant file: TOML in, validated tenants with resolved secrets out.
+
+Values are kept exactly as entered (a trailing space in a key is a finding of
+the rules, not something to strip here). Anything that stops us from knowing
+what the tenant *meant* is a :class:`ConfigError` naming file, tenant and field.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from auditor.redact import register_secret
+
+
+class Environment(str, Enum):
+    """A plenigo system; stage uses Stripe test mode, live uses live mode."""
+
+    STAGE = "stage"
+    LIVE = "live"
+
+    @property
+    def stripe_mode(self) -> str:
+        return "test" if self is Environment.STAGE else "live"
+
+
+class ConfigError(Exception):
+    """A tenant file we cannot audit from; the message names file, tenant and field."""
+
+    def __init__(self, file: Path | str, message: str, tenant: str | None = None, field: str | None = None):
+        self.file = str(file)
+        self.tenant = tenant
+        self.field = field
+        self.detail = message
+        where = [self.file]
+        if tenant:
+            where.append(f"tenant {tenant}")
+        if field:
+            where.append(f"field {field}")
+        super().__init__(f"{': '.join(where)}: {message}")
+
+
+# --- the file as written -------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class EnvRef(_Strict):
+    env: str
+
+
+class FileRef(_Strict):
+    file: str
+
+
+SecretSpec = str | EnvRef | FileRef
+
+
+class RecordSpec(_Strict):
+    account_id: str | None = None
+    publishable_key: str | None = None
+    secret_key: SecretSpec | None = None
+    signing_secret: SecretSpec | None = None
+
+
+class TenantSpec(_Strict):
+    company_id: str
+    name: str | None = None
+    contact: str | None = None
+    stage: RecordSpec | None = None
+    live: RecordSpec | None = None
+
+
+class TenantFileSpec(_Strict):
+    tenants: list[TenantSpec] = []
+
+
+# --- the file as audited -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A resolved secret; ``origin`` says where it came from (for KEY007)."""
+
+    value: SecretStr
+    origin: Literal["inline", "env", "file"]
+    source: str
+
+    def reveal(self) -> str:
+        return self.value.get_secret_value()
+
+    def __repr__(self) -> str:  # never show the value, even in a traceback
+        return f"Secret(origin={self.origin!r}, source={self.source!r})"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One Stripe connection (stage or live) of a tenant, as entered."""
+
+    environment: Environment
+    account_id: str | None = None
+    publishable_key: str | None = None
+    secret_key: Secret | None = None
+    signing_secret: Secret | None = None
+
+
+@dataclass(frozen=True)
+class Tenant:
+    company_id: str
+    name: str
+    contact: str | None
+    records: dict[Environment, Record] = field(default_factory=dict)
+    source_file: str = ""
+
+    def record(self, env: Environment) -> Record | None:
+        return self.records.get(env)
+
+
+# --- loading -------------------------------------------------------------
+
+
+def load_tenants(path: Path | str) -> list[Tenant]:
+    """Load a tenant file, or every ``*.toml`` file of a folder (sorted by name)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.toml") if p.is_file())
+        if not files:
+            raise ConfigError(path, "the folder holds no *.toml tenant files")
+    elif path.exists():
+        files = [path]
+    else:
+        raise ConfigError(path, "no such file or folder (give the tenant file with --config)")
+    tenants: list[Tenant] = []
+    seen: dict[str, str] = {}
+    for file in files:
+        for tenant in _load_file(file):
+            if tenant.company_id in seen:
+                raise ConfigError(
+                    file,
+                    f"company_id {tenant.company_id!r} is used twice (also in {seen[tenant.company_id]})",
+                    tenant=tenant.company_id,
+                    field="company_id",
+                )
+            seen[tenant.company_id] = tenant.source_file
+            tenants.append(tenant)
+    return tenants
+
+
+def _load_file(file: Path) -> list[Tenant]:
+    data = _read_toml(file)
+    try:
+        spec = TenantFileSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _explain_validation(file, data, exc) from None
+    tenants = []
+    for index, tspec in enumerate(spec.tenants):
+        tenants.append(_resolve_tenant(file, index, tspec))
+    _check_duplicates_within(file, spec)
+    return tenants
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(file, f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(file, f"the file is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, f"not valid TOML: {exc}") from None
+
+
+def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) -> ConfigError:
+    """Turn pydantic's first error into a message naming tenant and field."""
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    tenant = None
+    if len(loc) >= 2 and loc[0] == "tenants" and isinstance(loc[1], int):
+        tenant = _tenant_label(data, loc[1])
+        loc = loc[2:]
+    # pydantic names the union member it tried ("str", "EnvRef"); those are not fields
+    names = [str(p) for p in loc if p not in ("str", "EnvRef", "FileRef", "function-after[...]")]
+    field_name = ".".join(names) or None
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = "unknown key (a typo?)"
+    elif kind == "missing":
+        message = "required field is missing"
+    elif names and names[-1] in ("secret_key", "signing_secret") or (
+        len(names) >= 2 and names[-2] in ("secret_key", "signing_secret")
+    ):
+        message = 'a secret is a string, { env = "NAME" } or { file = "path" }'
+    else:
+        message = err["msg"]
+    if len(exc.errors()) > 1:
+        message += f" (and {len(exc.errors()) - 1} more problem(s))"
+    return ConfigError(file, message, tenant=tenant, field=field_name)
+
+
+def _tenant_label(data: dict[str, Any], index: int) -> str:
+    try:
+        cid = data["tenants"][index].get("company_id")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        cid = None
+    return f"{cid} (tenants[{index}])" if isinstance(cid, str) and cid else f"tenants[{index}]"
+
+
+def _check_duplicates_within(file: Path, spec: TenantFileSpec) -> None:
+    seen: set[str] = set()
+    for tspec in spec.tenants:
+        if tspec.company_id in seen:
+            raise ConfigError(file, f"company_id {tspec.company_id!r} is used twice", tenant=tspec.company_id,
+                              field="company_id")
+        seen.add(tspec.company_id)
+
+
+def _resolve_tenant(file: Path, index: int, spec: TenantSpec) -> Tenant:
+    label = f"{spec.company_id} (tenants[{index}])" if spec.company_id else f"tenants[{index}]"
+    if not spec.company_id.strip():
+        raise ConfigError(file, "company_id is empty", tenant=label, field="company_id")
+    bad = _first_non_alnum(spec.company_id)
+    if bad is not None:
+        raise ConfigError(file, f"company_id may hold only ASCII letters and digits, as in the Merchant Backend URL; "
+                                f"found {bad}", tenant=label, field="company_id")
+    records: dict[Environment, Record] = {}
+    for env in Environment:
+        rspec: RecordSpec | None = getattr(spec, env.value)
+        if rspec is None:
+            continue
+        records[env] = Record(
+            environment=env,
+            account_id=rspec.account_id,
+            publishable_key=rspec.publishable_key,
+            secret_key=_resolve_secret(file, label, f"{env.value}.secret_key", rspec.secret_key),
+            signing_secret=_resolve_secret(file, label, f"{env.value}.signing_secret", rspec.signing_secret),
+        )
+    return Tenant(
+        company_id=spec.company_id,
+        name=spec.name or spec.company_id,
+        contact=spec.contact,
+        records=records,
+        source_file=str(file),
+    )
+
+
+def _first_non_alnum(value: str) -> str | None:
+    """Describe the first character that cannot be in a companyID (spaces, look-alikes)."""
+    for position, char in enumerate(value, start=1):
+        if not (char.isascii() and char.isalnum()):
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            return f"{name.lower()} (U+{ord(char):04X}) at position {position}"
+    return None
+
+
+def _resolve_secret(file: Path, tenant: str, field_name: str, spec: SecretSpec | None) -> Secret | None:
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        value, origin, source = spec, "inline", "the tenant file"
+    elif isinstance(spec, EnvRef):
+        if spec.env not in os.environ:
+            raise ConfigError(file, f"environment variable {spec.env} is not set", tenant=tenant, field=field_name)
+        value, origin, source = os.environ[spec.env], "env", f"${spec.env}"
+    else:
+        value, origin, source = _read_secret_file(file, tenant, field_name, spec.file), "file", spec.file
+    register_secret(value)
+    return Secret(value=SecretStr(value), origin=origin, source=source)
+
+
+def _read_secret_file(file: Path, tenant: str, field_name: str, name: str) -> str:
+    """Read a secret file relative to the tenant file.
+
+    One final line ending is the file's, not the value's (``echo key > file``
+    writes one); anything else, such as a second newline or a space, is kept
+    so that the rules can report it.
+    """
+    path = Path(name)
+    if not path.is_absolute():
+        path = file.parent / path
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise ConfigError(file, f"secret file {name} is a folder", tenant=tenant, field=field_name) from None
+    except FileNotFoundError:
+        raise ConfigError(file, f"secret file {name} does not exist", tenant=tenant, field=field_name) from None
+    except OSError as exc:
+        raise ConfigError(file, f"secret file {name} cannot be read ({exc.strerror})", tenant=tenant,
+                          field=field_name) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(file, f"secret file {name} is not UTF-8 text", tenant=tenant, field=field_name) from None
+    if text.endswith("\r\n"):
+        return text[:-2]
+    if text.endswith("\n"):
+        return text[:-1]
+    return text
