@@ -1,0 +1,101 @@
+"""The fleet audit: for every selected record, collect evidence, then evaluate the rules.
+
+Records are audited on a thread pool (the work is network-bound). A record's
+trouble never leaves its own result: the evidence source turns Stripe failures
+into evidence, and anything unexpected becomes that record's ``error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from auditor import __version__
+from auditor.collect import EvidenceSource
+from auditor.config import Environment, Record, Tenant
+from auditor.evaluate import evaluate_record
+from auditor.evidence import ErrorKind, FetchError, RecordEvidence
+from auditor.parallel import default_processes, in_processes, in_threads
+from auditor.results import RecordResult, RunResult
+from rules.base import FleetIndex, RecordContext, Settings
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[RecordResult], None]
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    """What to audit and how."""
+
+    tenants: list[Tenant]
+    environments: tuple[Environment, ...] = (Environment.STAGE, Environment.LIVE)
+    workers: int = 16
+    settings: Settings = field(default_factory=Settings)
+    config_path: str | None = None
+    mode: str = "online"
+    processes: int | None = None  # None: decided by the fleet's size (auditor.parallel.default_processes)
+
+    def records(self) -> list[tuple[Tenant, Record]]:
+        """Every (tenant, record) to audit, in file order, stage before live."""
+        return [(t, r) for t in self.tenants for env in self.environments if (r := t.record(env)) is not None]
+
+
+def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallback | None = None,
+              fleet: FleetIndex | None = None) -> RunResult:
+    """Audit every record of the plan; results keep the plan's order.
+
+    ``fleet`` defaults to the plan's tenants; pass the whole fleet when only some
+    tenants are audited, so that TEN003 still sees every other tenant.
+    """
+    fleet = fleet or FleetIndex.build(plan.tenants)
+    jobs = plan.records()
+    results: list[RecordResult | None] = [None] * len(jobs)
+
+    def audit_one(index: int) -> RecordResult:
+        tenant, record = jobs[index]
+        return audit_record(tenant, record, source, fleet, plan.settings)
+
+    processes = plan.processes or default_processes(len(jobs), plan.workers)
+    if processes > 1:
+        finished = in_processes(len(jobs), audit_one, plan.workers, processes,
+                                encode=RecordResult.model_dump_json, decode=RecordResult.model_validate_json)
+    else:
+        finished = in_threads(list(range(len(jobs))), audit_one, plan.workers)
+    for index, result in finished:
+        results[index] = result
+        if progress:
+            progress(result)
+    run = RunResult(tool_version=__version__, config=plan.config_path, mode=plan.mode,
+                    records=[r for r in results if r is not None])
+    run.summarise()
+    return run
+
+
+def audit_record(tenant: Tenant, record: Record, source: EvidenceSource, fleet: FleetIndex,
+                 settings: Settings) -> RecordResult:
+    """Collect and evaluate one record; never raises for the record's own trouble."""
+    evidence = _collect(tenant, record, source)
+    ctx = RecordContext(tenant=tenant, environment=record.environment, record=record, evidence=evidence,
+                        fleet=fleet, settings=settings)
+    return evaluate_record(ctx)
+
+
+def _collect(tenant: Tenant, record: Record, source: EvidenceSource) -> RecordEvidence:
+    try:
+        return source.collect(tenant, record)
+    except Exception as exc:  # the source should not raise; if it does, it is this record's error
+        log.exception("collecting evidence for %s %s failed", tenant.company_id, record.environment.value)
+        error = FetchError(kind=ErrorKind.OTHER, message=f"{type(exc).__name__} while asking Stripe")
+        return RecordEvidence(company_id=tenant.company_id, environment=record.environment.value,
+                              account_error=error, webhook_endpoints_error=error, failed_events_error=error)
+
+
+def select_tenants(tenants: Iterable[Tenant], company_ids: Iterable[str]) -> tuple[list[Tenant], list[str]]:
+    """The tenants named (in the order named) and the IDs that match no tenant."""
+    by_id = {t.company_id: t for t in tenants}
+    chosen, unknown = [], []
+    for cid in company_ids:
+        (chosen.append(by_id[cid]) if cid in by_id else unknown.append(cid))
+    return chosen, unknown

@@ -1,0 +1,218 @@
+"""The pre-go-live checklist: the setup guide's steps for one record, checked rather than ticked.
+
+Each item follows the guide's order and words and is backed by the rules that
+check it; the verdict is READY only when every critical and high item passes.
+The model is pure and serialisable, so it renders to text, HTML and PDF alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+from auditor import __version__
+from auditor.config import Environment, Record, Tenant
+from auditor.redact import mask
+from auditor.results import CheckResult, CheckStatus, RecordResult, Severity
+from rules.guide import CALLBACK_HOSTS, DASHBOARD_MODE, PUBLISHABLE_PREFIX, REQUIRED_EVENTS, SECRET_PREFIXES, \
+    callback_url
+from rules.endpoints import choose_endpoint
+
+
+class Verdict(str, Enum):
+    READY = "READY"
+    NOT_READY = "NOT READY"
+    CANNOT_CHECK = "CANNOT CHECK"
+
+    @property
+    def exit_code(self) -> int:
+        return {Verdict.READY: 0, Verdict.NOT_READY: 1, Verdict.CANNOT_CHECK: 3}[self]
+
+
+class ItemSpec(BaseModel):
+    number: int
+    title: str
+    where: str
+    rules: list[str]
+
+
+class Item(BaseModel):
+    number: int
+    title: str
+    where: str
+    status: CheckStatus
+    rules: list[str]
+    evidence: list[str] = Field(default_factory=list)
+    events: list[tuple[str, bool]] = Field(default_factory=list)
+    findings: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    blocking: bool = False
+
+
+class Checklist(BaseModel):
+    company_id: str
+    tenant: str
+    environment: str
+    generated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+    tool_version: str = __version__
+    items: list[Item] = Field(default_factory=list)
+    verdict: Verdict
+    reason: str
+    blocking: list[str] = Field(default_factory=list)
+    instructions: list[str] = Field(default_factory=list)
+
+
+def item_specs(env: Environment) -> list[ItemSpec]:
+    """The guide's steps in its order, then what go-live needs that the guide leaves implicit."""
+    mode = DASHBOARD_MODE[env]
+    specs = [
+        ItemSpec(number=1, title="Stripe account ID", rules=["ACC001", "ACC002", "ACC003"],
+                 where="Gear symbol (right-hand corner) → Profile → bottom of the page → Accounts"),
+        ItemSpec(number=2, title="Publishable key", rules=["KEY001", "KEY002", "KEY006"],
+                 where=f"Developers → API keys → Publishable key ({PUBLISHABLE_PREFIX[env]}…), in {mode}"),
+        ItemSpec(number=3, title="Secret key", rules=["KEY003", "KEY004", "KEY005", "KEY007", "KEY008"],
+                 where=f"Developers → API keys → Reveal {env.stripe_mode} key ({SECRET_PREFIXES[env][0]}…), in {mode}"),
+        ItemSpec(number=4, title="Webhook endpoint", rules=["WH002", "WH003", "WH004"],
+                 where="Developers → Webhooks → + Add endpoint, with the exact URL below"),
+        ItemSpec(number=5, title="The 15 webhook events", rules=["WH006", "WH007"],
+                 where="+ Select events → search, tick each event → Add events"),
+        ItemSpec(number=6, title="Signing secret", rules=["WH001"],
+                 where="Developers → Webhooks → the endpoint → Signing secret → Reveal"),
+        ItemSpec(number=7, title="Endpoint enabled", rules=["WH005"], where="Developers → Webhooks → the endpoint"),
+        ItemSpec(number=8, title=f"Endpoint in {env.stripe_mode} mode", rules=["WH009"],
+                 where=f"Create the endpoint while the Dashboard is in {mode}"),
+        ItemSpec(number=9, title="Only one plenigo endpoint", rules=["WH008"], where="Developers → Webhooks"),
+        ItemSpec(number=10, title="Recent deliveries succeed", rules=["WH010"],
+                 where="Developers → Webhooks → the endpoint → event deliveries"),
+    ]
+    if env is Environment.LIVE:
+        specs.append(ItemSpec(number=11, title="Account can take charges and pay out", rules=["ACC004"],
+                              where="Settings → Business details: complete the account activation"))
+    return specs
+
+
+_WORST = [CheckStatus.ERROR, CheckStatus.FAIL, CheckStatus.WAIVED, CheckStatus.SKIPPED, CheckStatus.PASS]
+
+
+def build_checklist(tenant: Tenant, env: Environment, result: RecordResult | None,
+                    accept_waived: bool = False) -> Checklist:
+    """The checklist for one record's results (None: the tenant has no record for ``env`` yet)."""
+    base = dict(company_id=tenant.company_id, tenant=tenant.name, environment=env.value,
+                instructions=setup_instructions(tenant, env))
+    if result is None:
+        return Checklist(**base, verdict=Verdict.NOT_READY,
+                         reason=f"the tenant has no {env.value} record yet: create one with the steps below",
+                         blocking=[f"no {env.value} record"])
+    record = tenant.record(env)
+    items = [_item(spec, result, record, accept_waived) for spec in item_specs(env)]
+    blocking = [f"{i.number}. {i.title}" for i in items if i.blocking]
+    errored = [f"{i.number}. {i.title}" for i in items if i.status is CheckStatus.ERROR]
+    not_asked = result.evidence is not None and result.evidence.not_asked and not blocking
+    if blocking:
+        verdict, reason = Verdict.NOT_READY, "blocking: " + "; ".join(blocking)
+    elif errored or not_asked:
+        verdict = Verdict.CANNOT_CHECK
+        reason = f"Stripe could not be asked: {result.error or result.evidence.not_asked}"  # type: ignore[union-attr]
+    else:
+        verdict, reason = Verdict.READY, "every critical and high item passes"
+    return Checklist(**base, items=items, verdict=verdict, reason=reason, blocking=blocking)
+
+
+def _item(spec: ItemSpec, result: RecordResult, record: Record | None, accept_waived: bool) -> Item:
+    checks = [c for c in (result.check(r) for r in spec.rules) if c is not None]
+    status = next((s for s in _WORST if any(c.status is s for c in checks)), CheckStatus.SKIPPED)
+    item = Item(number=spec.number, title=spec.title, where=spec.where, status=status, rules=spec.rules,
+                blocking=any(_blocks(c, accept_waived) for c in checks))
+    for check in checks:
+        if check.status in (CheckStatus.FAIL, CheckStatus.ERROR, CheckStatus.WAIVED):
+            note = f" (waived until {check.waiver.expires} by {check.waiver.approved_by}: {check.waiver.reason})" \
+                if check.waiver else ""
+            item.findings.append(f"{check.rule} [{check.severity.value}] {check.status.value}: {check.message}{note}")
+        if check.status is CheckStatus.FAIL and check.remediation:
+            item.actions.append(check.remediation)
+    item.evidence = _evidence(spec.number, result, record)
+    if spec.number == 5:
+        item.events = _events(result)
+    return item
+
+
+def _blocks(check: CheckResult, accept_waived: bool) -> bool:
+    """A failed critical or high check blocks; so does a waived critical one, unless accepted."""
+    if not check.severity.at_least(Severity.HIGH):
+        return False
+    if check.status is CheckStatus.FAIL:
+        return True
+    return check.status is CheckStatus.WAIVED and check.severity is Severity.CRITICAL and not accept_waived
+
+
+def _evidence(number: int, result: RecordResult, record: Record | None) -> list[str]:
+    """What the item was checked against, redacted."""
+    ev = result.evidence
+    if record is None:
+        return []
+    env = Environment(result.environment)
+    if number == 1:
+        stripe = f"; the secret key belongs to {ev.account.id}" if ev and ev.account else ""
+        return [f"record: {record.account_id or '(none)'}{stripe}"]
+    if number == 2:
+        return [f"record: {mask(record.publishable_key)}"]
+    if number == 3:
+        key = record.secret_key
+        return [f"record: {mask(key.reveal())} from {key.origin} ({key.source})" if key else "record: (none)"]
+    if number == 4:
+        found = _chosen(result)
+        return [f"expected: {callback_url(result.company_id, env)}",
+                f"found: {found.url} ({found.id})" if found else "found: no endpoint pointing at plenigo"]
+    if number == 6:
+        secret = record.signing_secret
+        return [f"record: {mask(secret.reveal()) if secret else '(none)'}"]
+    if number in (7, 8) and _chosen(result):
+        found = _chosen(result)
+        return [f"{found.id}: status {found.status}, {'live' if found.livemode else 'test'} mode"]
+    if number == 9 and ev and ev.webhook_endpoints is not None:
+        return [f"{len(ev.webhook_endpoints)} endpoint(s) on the account"]
+    if number == 10 and ev and ev.failed_events is not None:
+        return [f"{len(ev.failed_events)} undelivered event(s) since {ev.failed_events_since:%Y-%m-%d}"
+                if ev.failed_events_since else f"{len(ev.failed_events)} undelivered event(s)"]
+    if number == 11 and ev and ev.account:
+        a = ev.account
+        return [f"charges_enabled {a.charges_enabled}, payouts_enabled {a.payouts_enabled}, "
+                f"details_submitted {a.details_submitted}"]
+    return []
+
+
+def _chosen(result: RecordResult):
+    ev = result.evidence
+    if not ev or not ev.webhook_endpoints:
+        return None
+    return choose_endpoint(ev.webhook_endpoints, result.company_id, Environment(result.environment))
+
+
+def _events(result: RecordResult) -> list[tuple[str, bool]]:
+    found = _chosen(result)
+    enabled = set(found.enabled_events) if found else set()
+    return [(event, "*" in enabled or event in enabled) for event in REQUIRED_EVENTS]
+
+
+def setup_instructions(tenant: Tenant, env: Environment) -> list[str]:
+    """The guide's steps with this tenant's values filled in (needs no Stripe access, shows no secret)."""
+    mode = DASHBOARD_MODE[env]
+    url = callback_url(tenant.company_id, env)
+    return [
+        f"Open the Stripe Dashboard and switch to {mode}: the {env.value} record uses Stripe {env.stripe_mode} mode.",
+        "Stripe account ID: click the gear symbol in the right-hand corner, then Profile, scroll to the very bottom "
+        "of the page; the ID is listed under Accounts (acct_…). Enter it as account_id.",
+        f"Publishable key: click Developers, then the API keys tab; click the Publishable key ({PUBLISHABLE_PREFIX[env]}…) "
+        "to copy it. Enter it as publishable_key.",
+        f"Secret key: on the same tab click Reveal {env.stripe_mode} key and copy the Secret key "
+        f"({SECRET_PREFIXES[env][0]}…). Store it in an environment variable or a file, never in the tenant file.",
+        f"Webhook: click Developers, then the Webhooks tab, then + Add endpoint, and enter exactly: {url}",
+        f"Events: click + Select events, search for and select these {len(REQUIRED_EVENTS)} events, then Add events: "
+        + ", ".join(REQUIRED_EVENTS) + ".",
+        "At the very bottom, click Add endpoint to create the webhook.",
+        "Signing secret: under the new endpoint click Reveal and copy the whsec_… value; store it like the secret key.",
+        f"Check that the endpoint's host is {CALLBACK_HOSTS[env]}, that it is enabled, and that it is the only "
+        "endpoint pointing at plenigo for this company.",
+    ]

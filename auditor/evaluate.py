@@ -1,0 +1,92 @@
+"""Evaluation: every applicable rule over one record's context, pure and total.
+
+The engine decides the statuses that do not depend on a rule's logic: a Stripe
+rule is ``skipped`` when Stripe was not asked and ``error`` when the answer it
+needs failed. A rule that raises is reported as that check's ``error``; it
+never stops the other checks or the fleet.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from auditor.evidence import ErrorKind, FetchError, RecordEvidence
+from auditor.results import CheckResult, CheckStatus, RecordResult
+from rules import all_rules
+from rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
+
+log = logging.getLogger(__name__)
+
+_REASONS = {
+    ErrorKind.AUTHENTICATION: "Stripe rejected the secret key (HTTP 401: invalid, expired or rolled)",
+    ErrorKind.PERMISSION: "the key may not read this (HTTP 403: a restricted key without that permission)",
+    ErrorKind.NOT_FOUND: "Stripe answered 404 Not Found",
+    ErrorKind.RATE_LIMITED: "Stripe kept answering 429 Too Many Requests, also after retries",
+    ErrorKind.SERVER: "Stripe answered with a server error, also after retries",
+    ErrorKind.TIMEOUT: "Stripe did not answer in time",
+    ErrorKind.CONNECTION: "could not connect to Stripe",
+    ErrorKind.INVALID_RESPONSE: "Stripe's answer could not be read",
+    ErrorKind.REFUSED: "the read-only guard refused a request that was not GET",
+    ErrorKind.OTHER: "asking Stripe failed",
+}
+
+
+def describe(error: FetchError) -> str:
+    """One line a person can act on: the reason, then Stripe's own words."""
+    reason = _REASONS.get(error.kind, "asking Stripe failed")
+    where = f" for {error.path}" if error.path else ""
+    detail = f": {error.message}" if error.message and error.message not in reason else ""
+    return f"{reason}{where}{detail}"
+
+
+def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> RecordResult:
+    """Run every rule that applies to this record's environment."""
+    checks = [run_rule(rule, ctx) for rule in (rules or all_rules()) if rule.applies_to(ctx.environment)]
+    evidence = ctx.evidence
+    errors = evidence.errors() if evidence else []
+    return RecordResult(
+        company_id=ctx.company_id,
+        tenant=ctx.tenant.name,
+        environment=ctx.environment.value,
+        status=RecordResult.status_of(checks),
+        checks=checks,
+        error=describe(errors[0]) if errors else None,
+        evidence=evidence,
+    )
+
+
+def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
+    outcome = _precondition(rule, ctx.evidence)
+    if outcome is None:
+        try:
+            outcome = rule.check(ctx)
+        except Exception as exc:  # a bug in one rule must not hide the others
+            log.exception("rule %s raised", rule.id)
+            outcome = errored(f"the rule itself failed ({type(exc).__name__}); please report this")
+    return CheckResult(
+        rule=rule.id,
+        slug=rule.slug,
+        severity=rule.severity,
+        title=rule.title,
+        status=outcome.status,
+        message=outcome.message,
+        details=outcome.details,
+        remediation=rule.remediation_for(ctx, outcome) if outcome.status is CheckStatus.FAIL else None,
+    )
+
+
+def _precondition(rule: Rule, evidence: RecordEvidence | None) -> Outcome | None:
+    """skipped/error for a Stripe rule whose evidence is absent or failed, else None."""
+    if rule.source is not Source.STRIPE:
+        return None
+    if evidence is None:
+        return skipped("Stripe was not asked")
+    if evidence.not_asked:
+        return skipped(f"Stripe was not asked: {evidence.not_asked}")
+    if rule.handles_errors:
+        return None
+    for part in rule.needs:
+        error = evidence.error_for(part)
+        if error is not None:
+            return errored(describe(error), error_kind=error.kind.value, http_status=error.http_status)
+    return None

@@ -1,0 +1,58 @@
+"""The checklist as text, HTML and a one-to-two page PDF sign-off sheet."""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+from auditor.checklist import Checklist, Verdict
+from auditor.redact import scrub
+from auditor.render.templating import render_template, stylesheet
+from auditor.results import CheckStatus
+
+_MARK = {CheckStatus.PASS: "✓", CheckStatus.FAIL: "✗", CheckStatus.ERROR: "!", CheckStatus.SKIPPED: "–",
+         CheckStatus.WAIVED: "W"}
+_COLOR = {Verdict.READY: "green", Verdict.NOT_READY: "red", Verdict.CANNOT_CHECK: "magenta"}
+
+
+def checklist_text(cl: Checklist, color: bool = False) -> str:
+    lines = [f"Pre-go-live checklist · {cl.tenant} ({cl.company_id}) · {cl.environment}",
+             f"checked {cl.generated_at:%Y-%m-%d %H:%M} UTC · plenigo Stripe compliance auditor {cl.tool_version}", ""]
+    if not cl.items:
+        lines += ["No record for this environment yet. Set it up like this:", ""]
+        lines += [f"  {n}. " + textwrap.fill(step, 100, subsequent_indent="     ").lstrip()
+                  for n, step in enumerate(cl.instructions, 1)]
+        lines.append("")
+    for item in cl.items:
+        lines.append(f"{item.number:>2}. [{_MARK[item.status]}] {item.title}" + ("  (blocking)" if item.blocking else ""))
+        lines.append(f"      where: {item.where}")
+        lines += [f"      {e}" for e in item.evidence]
+        lines += [f"        {'✓' if ok else '✗'} {event}" for event, ok in item.events]
+        lines += [f"      {f}" for f in item.findings]
+        for action in item.actions:
+            lines.append("      action: " + textwrap.indent(action, " " * 14).lstrip())
+    verdict = cl.verdict.value
+    if color:
+        verdict = click.style(verdict, fg=_COLOR[cl.verdict], bold=True)
+    lines += ["", f"VERDICT: {verdict} — {cl.reason}"]
+    return scrub("\n".join(lines) + "\n")
+
+
+def instructions_text(cl: Checklist) -> str:
+    head = [f"Setting up Stripe for plenigo · {cl.tenant} ({cl.company_id}) · {cl.environment}", ""]
+    steps = [f"{n:>2}. " + textwrap.fill(step, 100, subsequent_indent="    ") for n, step in enumerate(cl.instructions, 1)]
+    return scrub("\n".join(head + steps) + "\n")
+
+
+def checklist_html(cl: Checklist, medium: str = "screen") -> str:
+    return render_template("checklist.html.j2", cl=cl, marks={s.value: m for s, m in _MARK.items()},
+                           title=f"Pre-go-live checklist: {cl.tenant} ({cl.environment})",
+                           generated=f"{cl.generated_at:%Y-%m-%d %H:%M} UTC", medium=medium,
+                           css=stylesheet("report.css", "print.css") if medium == "print" else stylesheet("report.css"))
+
+
+def checklist_pdf(cl: Checklist) -> bytes:
+    from auditor.render.pdf import html_to_pdf
+
+    return html_to_pdf(checklist_html(cl, medium="print"))

@@ -1,0 +1,133 @@
+"""``report.pdf``: the report laid out by WeasyPrint with print CSS (A4, running header, page X of Y).
+
+Built for fleets: a thousand tenants must lay out in seconds, so the PDF's
+template (``report_pdf.html.j2``) uses few, plain boxes, and beyond
+:data:`FULL_FIXES_UP_TO` records with findings the steps to fix are printed
+once per rule while every finding keeps its own values. The layout runs in a
+child process (``python -m auditor.render.pdf_child``): WeasyPrint's memory
+goes back to the system when it ends, instead of staying with the auditor,
+which may go on to send email.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.redact import scrub
+from auditor.render import RenderOptions
+from auditor.render.html import common_context
+from auditor.render.pdf_child import html_to_pdf  # noqa: F401  (in this process, for callers that want it)
+from auditor.render.templating import render_template, stylesheet
+from auditor.render.view import ReportView, build_view, evidence_header, evidence_lines, evidence_row
+from auditor.results import CheckStatus, RunResult, Severity
+
+FULL_FIXES_UP_TO = 40  # records with findings; above, the steps to fix are printed once per rule
+FULL_MATRIX_UP_TO = 60  # clean tenants shown as matrix rows; above, they are listed compactly
+CHANGES_LIMIT = 100  # rows per kind of change; the rest are in report.html and results.json
+EVIDENCE_BLOCK = 5  # records per block of the evidence listing (a small gap between blocks guides the eye)
+
+
+@dataclass(frozen=True)
+class RuleFix:
+    rule: str
+    slug: str
+    severity: str
+    records: int
+    text: str
+
+
+def rule_fixes(view: ReportView) -> list[RuleFix]:
+    """The steps to fix each failing rule, once (from the catalogue; else as given for one record)."""
+    from rules import get_rule  # the catalogue; only needed at fleet scale
+
+    seen: dict[str, list] = {}
+    for rv in view.records:
+        for f in rv.findings:
+            if f.check.status is CheckStatus.FAIL and f.check.remediation:
+                seen.setdefault(f.check.rule, []).append(f.check)
+    fixes = []
+    for rule_id, checks in seen.items():
+        rule = get_rule(rule_id)
+        text = rule.remediation_template() if rule is not None else checks[0].remediation
+        fixes.append(RuleFix(rule_id, checks[0].slug, checks[0].severity.value, len(checks), text))
+    return sorted(fixes, key=lambda fx: (-Severity(fx.severity).rank, fx.rule))
+
+
+def report_pdf_html(run: RunResult, options: RenderOptions) -> str:
+    """The HTML that WeasyPrint lays out as report.pdf (scrubbed of secrets like every output)."""
+    view = build_view(run, options.previous)
+    grouped = len(view.records) > FULL_FIXES_UP_TO
+    per_record = [evidence_lines(evidence_row(record)) for record in run.records]
+    blocks = ["\n".join(line for lines in per_record[i:i + EVIDENCE_BLOCK] for line in lines)
+              for i in range(0, len(per_record), EVIDENCE_BLOCK)]
+    context = common_context(view, options, "print")
+    context["changes_limit"] = CHANGES_LIMIT
+    return render_template(
+        "report_pdf.html.j2",
+        **context,
+        css=stylesheet("report.css", "print.css"),
+        full_matrix=len(view.clean_rows) <= FULL_MATRIX_UP_TO,
+        grouped_fixes=grouped,
+        rule_fixes=rule_fixes(view) if grouped else [],
+        evidence_header=evidence_header(),
+        evidence_blocks=blocks,
+    )
+
+
+class PdfError(RuntimeError):
+    """The layout process failed; the message says why (scrubbed, as every output)."""
+
+
+class LayoutProcess:
+    """A child Python process that lays out one HTML page as a PDF (``auditor.render.pdf_child``).
+
+    Started before the HTML is ready, so that WeasyPrint's slow import overlaps with building it;
+    its memory is returned to the system when it exits (peak: ``getrusage(RUSAGE_CHILDREN)``).
+    """
+
+    def __init__(self) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen([sys.executable, "-m", "auditor.render.pdf_child"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+    def render(self, html: str) -> bytes:
+        pdf, err = self._proc.communicate(html.encode("utf-8"))
+        if self._proc.returncode != 0 or not pdf.startswith(b"%PDF"):
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {self._proc.returncode}"
+            if self._proc.returncode and self._proc.returncode < 0:
+                reason = f"killed by signal {-self._proc.returncode} (out of memory?)"
+            raise PdfError(scrub(f"the PDF could not be laid out: {reason}"))
+        return pdf
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> "LayoutProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def html_to_pdf_isolated(html: str) -> bytes:
+    """Lay out ``html`` as a PDF in a child process (see :class:`LayoutProcess`); the checklist reuses it."""
+    with LayoutProcess() as child:
+        return child.render(html)
+
+
+class PdfRenderer:
+    name = "pdf"
+    filename = "report.pdf"
+
+    def render(self, run: RunResult, options: RenderOptions) -> bytes:
+        with LayoutProcess() as child:  # it imports WeasyPrint while this process builds the HTML
+            return child.render(report_pdf_html(run, options))

@@ -1,0 +1,153 @@
+"""The results of a run: the canonical, serialisable record every format renders from.
+
+``results.json`` is :class:`RunResult` dumped as JSON (schema
+``plenigo-stripe-audit/1``). Record status and exit codes are decided here, in
+one place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from auditor.evidence import RecordEvidence
+
+SCHEMA = "plenigo-stripe-audit/1"
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical 4 … info 0."""
+        return _SEVERITY_RANK[self]
+
+    def at_least(self, other: "Severity") -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
+
+
+class CheckStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+    ERROR = "error"
+    WAIVED = "waived"
+
+
+class RecordStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class ExitCode:
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    NOT_AUDITED = 3
+    EMAIL_FAILED = 4
+    INTERNAL = 70
+    INTERRUPTED = 130
+
+
+class Waiver(BaseModel):
+    """The accepted exception applied to a check (see ``auditor.waivers``)."""
+
+    reason: str
+    approved_by: str
+    expires: str
+    company_id: str = "*"
+    environment: str | None = None
+
+
+class CheckResult(BaseModel):
+    rule: str
+    slug: str
+    severity: Severity
+    status: CheckStatus
+    message: str
+    title: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+    remediation: str | None = None
+    waiver: Waiver | None = None
+
+    @property
+    def counts_as_failure(self) -> bool:
+        """Failed and of a severity that fails a record (``info`` never does)."""
+        return self.status is CheckStatus.FAIL and self.severity.at_least(Severity.LOW)
+
+
+class RecordResult(BaseModel):
+    company_id: str
+    tenant: str
+    environment: str
+    status: RecordStatus
+    checks: list[CheckResult]
+    error: str | None = None
+    evidence: RecordEvidence | None = None
+
+    @staticmethod
+    def status_of(checks: list[CheckResult]) -> RecordStatus:
+        """error if any check errored, else fail if any check of low or above failed."""
+        if any(c.status is CheckStatus.ERROR for c in checks):
+            return RecordStatus.ERROR
+        if any(c.counts_as_failure for c in checks):
+            return RecordStatus.FAIL
+        return RecordStatus.PASS
+
+    def failing(self, minimum: Severity = Severity.INFO) -> list[CheckResult]:
+        return [c for c in self.checks if c.status is CheckStatus.FAIL and c.severity.at_least(minimum)]
+
+    def check(self, rule_id: str) -> CheckResult | None:
+        return next((c for c in self.checks if c.rule == rule_id), None)
+
+
+class RunResult(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    generated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+    tool_version: str = ""
+    config: str | None = None
+    mode: str = "online"
+    summary: dict[str, int] = Field(default_factory=dict)
+    records: list[RecordResult] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    waiver_notices: list[dict[str, str]] = Field(default_factory=list)
+
+    def summarise(self) -> None:
+        counts = Counter(r.status.value for r in self.records)
+        self.summary = {"records": len(self.records), **{s.value: counts.get(s.value, 0) for s in RecordStatus}}
+
+    def exit_code(self, fail_on: Severity = Severity.LOW) -> int:
+        """1 if a check failed at or above ``fail_on``, else 3 if a record errored, else 0."""
+        if any(r.failing(fail_on) for r in self.records):
+            return ExitCode.FINDINGS
+        if any(r.status is RecordStatus.ERROR for r in self.records):
+            return ExitCode.NOT_AUDITED
+        return ExitCode.OK
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2, exclude_none=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunResult":
+        """A saved run; anything but this tool's schema is refused with a ValueError."""
+        data = json.loads(text)
+        found = data.get("schema") if isinstance(data, dict) else None
+        if found != SCHEMA:
+            raise ValueError(f"schema is {found!r}, expected {SCHEMA!r}")
+        return cls.model_validate(data)
