@@ -1,0 +1,136 @@
+"""The fleet audit at scale against a Stripe-compatible stub with latency on loopback.
+
+Starts tests/stub_stripe.py in its own process (so the stub and the auditor do
+not share a GIL), generates N synthetic tenants, and measures `audit run
+--all-tenants` as a user runs it: wall time, requests per second, peak memory.
+Ratios are measured in the same run: against the ideal bound (requests x
+latency / workers) and against a naive sequential stripe-SDK script
+(benchmarks/naive_audit.py) on a baseline subset, and the results are compared
+with a --workers 1 run of that subset.
+
+    .venv/bin/python benchmarks/fleet_bench.py --tenants 500 2000 --workers 32 --latency 0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from auditor.config import load_tenants  # noqa: E402
+from tests.faults.fleet import build_fleet  # noqa: E402
+
+PY = sys.executable
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_stub(world: dict, latency: float, workdir: Path) -> tuple[subprocess.Popen, str]:
+    world_file = workdir / "world.json"
+    world_file.write_text(json.dumps(world))
+    port = free_port()
+    proc = subprocess.Popen([PY, "-m", "tests.stub_stripe", "--world", str(world_file), "--port", str(port),
+                             "--latency", str(latency)], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return proc, url
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the stub did not start")
+
+
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB and exit code of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def audit(config: Path, url: str, workers: int, out: Path) -> tuple[float, float, dict]:
+    seconds, peak, code = timed([PY, "-m", "auditor", "run", "--all-tenants", "--config", str(config),
+                                 "--stripe-api-base", url, "--workers", str(workers), "--format", "json",
+                                 "--output", str(out), "--quiet"])
+    assert code == 0, f"audit exited {code}"
+    return seconds, peak, json.loads((out / "results.json").read_text())
+
+
+def verdicts(results: dict) -> list:
+    return [(r["company_id"], r["environment"], r["status"], [(c["rule"], c["status"]) for c in r["checks"]])
+            for r in results["records"]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenants", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--baseline-tenants", type=int, default=100,
+                        help="tenants for the naive script and the --workers 1 run (both sequential)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        biggest = max(args.tenants + [args.baseline_tenants])
+        config, world, _ = build_fleet(work / "fleet", biggest)
+        stub, url = start_stub(world, args.latency, work)
+        try:
+            report(args, work, config, url)
+        finally:
+            stub.terminate()
+            stub.wait()
+
+
+def subset(config: Path, n: int, work: Path) -> Path:
+    """The first n tenants of the fleet file, as a file of its own (secrets stay where they are)."""
+    text = config.read_text().split("[[tenants]]")
+    path = config.parent / f"tenants-{n}.toml"
+    path.write_text("[[tenants]]".join(text[: n + 1]))
+    return path
+
+
+def report(args: argparse.Namespace, work: Path, config: Path, url: str) -> None:
+    start = time.perf_counter()
+    load_tenants(config)
+    print(f"loading {max(args.tenants + [args.baseline_tenants])} tenants: {time.perf_counter() - start:.2f} s")
+
+    base_config = subset(config, args.baseline_tenants, work)
+    naive_s, naive_mb, code = timed([PY, "benchmarks/naive_audit.py", str(base_config), url])
+    assert code == 0, "naive script failed"
+    seq_s, _, seq_results = audit(base_config, url, 1, work / "seq")
+    par_s, _, par_results = audit(base_config, url, args.workers, work / "par")
+    naive_per_record = naive_s / (2 * args.baseline_tenants)
+    print(f"baseline {args.baseline_tenants} tenants: naive script {naive_s:.1f} s, auditor --workers 1 "
+          f"{seq_s:.1f} s, --workers {args.workers} {par_s:.1f} s; results identical to --workers 1: "
+          f"{verdicts(seq_results) == verdicts(par_results)}")
+    print()
+    print(f"{'tenants':>7} {'records':>7} {'requests':>8} {'wall s':>7} {'req/s':>6} {'ideal s':>7} "
+          f"{'x ideal':>7} {'x faster than naive':>19} {'peak MB':>7}")
+    for n in args.tenants:
+        cfg = subset(config, n, work)
+        seconds, peak, results = audit(cfg, url, args.workers, work / f"run-{n}")
+        records = len(results["records"])
+        requests = sum(r["evidence"]["requests_made"] for r in results["records"])
+        ideal = requests * args.latency / args.workers
+        speedup = naive_per_record * records / seconds
+        print(f"{n:>7} {records:>7} {requests:>8} {seconds:>7.1f} {requests / seconds:>6.0f} {ideal:>7.1f} "
+              f"{seconds / ideal:>7.2f} {speedup:>19.1f} {peak:>7.0f}")
+
+
+if __name__ == "__main__":
+    main()
