@@ -1,0 +1,197 @@
+"""Compliance emails through a real SMTP server on loopback (aiosmtpd), and the run history."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from auditor.cli import main
+from auditor.history import previous_run, stored_runs
+
+ACCOUNT = "1AbCdEfGhIjKlMnO"
+TENANTS = {"ALPHA000000000000001": "Alpha Media GmbH", "BETA0000000000000002": "Beta Verlag AG"}
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def write_fleet(tmp_path: Path, broken: set[str] = frozenset()) -> tuple[Path, list[str]]:
+    """Two tenants with contacts; a tenant in ``broken`` has a test secret key on its live record (KEY004)."""
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir(exist_ok=True)
+    text, secrets = "", []
+    for cid, name in TENANTS.items():
+        text += f'[[tenants]]\ncompany_id = "{cid}"\nname = "{name}"\ncontact = "pay@{cid.lower()}.test"\n'
+        account = "1" + cid[:15]  # each tenant its own Stripe account (TEN003)
+        for env, mode in (("stage", "test"), ("live", "live")):
+            sk_mode = "test" if (env == "live" and cid in broken) else mode
+            sk = f"sk_{sk_mode}_5{account}" + cid[:4] * 8
+            wh = "whsec_" + (cid + env) * 2
+            (secrets_dir / f"{cid}_{env}_sk").write_text(sk + "\n")
+            (secrets_dir / f"{cid}_{env}_wh").write_text(wh + "\n")
+            secrets += [sk, wh]
+            text += (f'[tenants.{env}]\naccount_id = "acct_{account}"\npublishable_key = "pk_{mode}_5{account}{"P" * 30}"\n'
+                     f'secret_key = {{ file = "secrets/{cid}_{env}_sk" }}\n'
+                     f'signing_secret = {{ file = "secrets/{cid}_{env}_wh" }}\n')
+    config = tmp_path / "tenants.toml"
+    config.write_text(text)
+    return config, secrets
+
+
+def audit(tmp_path: Path, controller, *extra: str, broken: set[str] = frozenset(), tls: str = "none") -> int:
+    config, _ = write_fleet(tmp_path, broken)
+    return main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
+                 "--output", str(tmp_path / "out"), "--history", str(tmp_path / "history"),
+                 "--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-tls", tls, *extra])
+
+
+def parse(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # unfolds long headers
+
+
+def test_message_structure_subject_and_recipients(tmp_path, smtp, capsys) -> None:
+    controller, inbox = smtp
+    code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--email-to", "cfo@plenigo.test",
+                 broken={"BETA0000000000000002"})
+    assert code == 1
+    [(rcpts, raw)] = inbox.messages
+    msg = parse(raw)
+    assert rcpts == ["ops@plenigo.test", "cfo@plenigo.test"]
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, attachment = msg.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html"]
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_payload(decode=True).startswith(b"%PDF")
+    assert msg["Subject"].startswith("plenigo Stripe audit 20") and msg["Subject"].endswith(
+        ": 1 failing, 0 errors of 4 records")
+    html = alternative.get_payload()[1].get_payload(decode=True).decode()
+    assert "Beta Verlag AG" in html and "KEY004" in html and "<script" not in html and "<link" not in html
+
+
+def test_changes_after_two_runs_one_fixed_one_broken(tmp_path, smtp, capsys) -> None:
+    controller, inbox = smtp
+    audit(tmp_path, controller, broken={"ALPHA000000000000001"})  # first run: history only, no mail asked
+    code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", broken={"BETA0000000000000002"})
+    assert code == 1 and len(stored_runs(tmp_path / "history")) == 2
+    msg = parse(inbox.messages[-1][1])
+    assert msg["Subject"].endswith("1 failing, 0 errors, 1 new, 1 resolved of 4 records")
+    text = msg.get_payload()[0].get_payload()[0].get_payload(decode=True).decode()
+    new, resolved = text.index("New failures (1)"), text.index("Resolved (1)")
+    assert new < resolved  # news first
+    assert "BETA0000000000000002" in text[new:resolved] and "ALPHA000000000000001" in text[resolved:]
+
+
+def test_email_when(tmp_path, smtp, capsys) -> None:
+    controller, inbox = smtp
+    assert audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--email-when", "failures") == 0
+    assert inbox.messages == []  # everything passed
+    assert audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--email-when", "changes") == 0
+    assert inbox.messages == []  # same findings as the run before
+    audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--email-when", "changes",
+          broken={"ALPHA000000000000001"})
+    assert len(inbox.messages) == 1
+
+
+def test_each_tenant_contact_sees_only_its_own_findings(tmp_path, smtp, capsys) -> None:
+    controller, inbox = smtp
+    audit(tmp_path, controller, "--email-tenant-contacts", broken=set(TENANTS))
+    assert len(inbox.messages) == 2
+    for rcpts, raw in inbox.messages:
+        [contact] = rcpts
+        mine = next(c for c in TENANTS if c.lower() in contact)
+        other = next(c for c in TENANTS if c != mine)
+        text = raw.decode("utf-8", "replace")
+        body = "".join(p.get_payload(decode=True).decode("utf-8", "replace")
+                       for p in parse(raw).walk() if p.get_content_type() in ("text/plain", "text/html"))
+        assert mine in body and TENANTS[mine] in body
+        assert other not in text and TENANTS[other] not in body
+
+
+def test_smtp_down_keeps_reports_and_history(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("auditor.mail.time.sleep", lambda s: None)
+    config, _ = write_fleet(tmp_path)
+    code = main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json,html",
+                 "--output", str(tmp_path / "out"), "--history", str(tmp_path / "history"), "--email-to", "x@y.test",
+                 "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()), "--smtp-tls", "none"])
+    err = capsys.readouterr().err
+    assert code == 4
+    assert "the compliance email was not sent: cannot connect to the SMTP server" in err
+    assert (tmp_path / "out" / "results.json").exists() and (tmp_path / "out" / "report.html").exists()
+    assert previous_run(tmp_path / "history") is not None
+
+
+def test_starttls_not_offered_refuses_to_send_in_clear(tmp_path, smtp, capsys) -> None:
+    controller, inbox = smtp
+    code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", tls="starttls")
+    assert code == 4 and inbox.messages == []
+    assert "does not offer STARTTLS; refusing to send in clear" in capsys.readouterr().err
+
+
+def test_no_secret_in_any_message(tmp_path, smtp, capsys) -> None:
+    controller, inbox = smtp
+    _, secrets = write_fleet(tmp_path)
+    audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--email-tenant-contacts", broken=set(TENANTS))
+    assert len(inbox.messages) == 3
+    for _, raw in inbox.messages:
+        decoded = raw + b"".join(p.get_payload(decode=True) or b"" for p in parse(raw).walk()
+                                 if not p.is_multipart())
+        for secret in secrets:
+            assert secret.encode() not in decoded
+
+
+def test_history_keep_and_diff(tmp_path, smtp, capsys) -> None:
+    controller, _ = smtp
+    audit(tmp_path, controller, broken={"ALPHA000000000000001"})
+    audit(tmp_path, controller, broken={"BETA0000000000000002"})
+    runs = stored_runs(tmp_path / "history")
+    assert len(runs) == 2 and runs == sorted(runs)
+    assert [r.status.value for r in previous_run(tmp_path / "history").records][-1] == "fail"
+    audit(tmp_path, controller, "--keep", "1")
+    kept = stored_runs(tmp_path / "history")
+    assert len(kept) == 1 and kept[0] not in runs
+    assert previous_run(tmp_path / "history").summary["fail"] == 0
+
+
+def test_audit_diff(tmp_path, capsys) -> None:
+    for name, broken in (("old", {"ALPHA000000000000001"}), ("new", {"BETA0000000000000002"})):
+        config, _ = write_fleet(tmp_path / name, broken) if (tmp_path / name).mkdir() is None else (None, None)
+        main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
+              "--output", str(tmp_path / name / "out")])
+    capsys.readouterr()
+    code = main(["diff", str(tmp_path / "old" / "out" / "results.json"), str(tmp_path / "new" / "out" / "results.json")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.index("New failures (1)") < out.index("Resolved (1)")
+    assert "1 new, 1 resolved, 0 new errors" in out
+    (tmp_path / "broken.json").write_text("{")
+    assert main(["diff", str(tmp_path / "broken.json"), str(tmp_path / "new" / "out" / "results.json")]) == 2
+    assert json.loads((tmp_path / "new" / "out" / "results.json").read_text())["summary"]["fail"] == 1

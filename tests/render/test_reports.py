@@ -1,0 +1,206 @@
+"""HTML, PDF and JUnit reports: complete, in order, escaped, self-contained and free of secrets."""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from pypdf import PdfReader
+
+from auditor.render import RenderOptions, get_renderer
+from auditor.render.pdf import report_pdf_html
+from auditor.render.templating import environment, render_template
+from auditor.results import CheckStatus
+from tests.render import synthetic
+from tests.render.conftest import HOSTILE_DESCRIPTION, HOSTILE_NAME, SECRET, SECRET_MASK, sample_run, small_run
+
+
+@pytest.fixture(scope="module")
+def html(run) -> str:
+    return get_renderer("html").render(run, RenderOptions()).decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def pdf(run) -> bytes:
+    """One PDF of the small run for every PDF test (WeasyPrint takes a second or two)."""
+    return get_renderer("pdf").render(run, RenderOptions())
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(pdf) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf_pages) -> str:
+    """All pages' text, runs of white space (line breaks of the layout) made single spaces."""
+    return " ".join(" ".join(pdf_pages).split())
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+def test_html_escapes_untrusted_text(html) -> None:
+    assert HOSTILE_NAME not in html and HOSTILE_DESCRIPTION not in html
+    assert "&lt;script&gt;alert(&#34;tenant&#34;)&lt;/script&gt; &amp; Co" in html
+    assert "&lt;script&gt;alert(&#34;stripe&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img" not in html and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
+    assert html.count("<script") == 1  # only the report's own small filter script
+
+
+def test_html_is_self_contained(html) -> None:
+    assert not re.search(r"<link\b|<script[^>]*\bsrc=|<img\b|<iframe|@import|url\(\s*['\"]?(https?:)?//", html, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
+    assert "<style>" in html and "<svg" in html
+    assert "overflow-wrap: anywhere" in html  # long URLs and names wrap instead of breaking the layout
+
+
+def test_html_sections_in_order(html) -> None:
+    order = ["Summary" if "Summary" in html else "Action needed", "Records by environment", "Status per environment",
+             "Most frequently failing rules", 'id="matrix"', 'id="findings"', 'id="evidence"']
+    positions = [html.index(marker) for marker in order]
+    assert positions == sorted(positions)
+
+
+def test_html_summary_counts(html, run) -> None:
+    assert "Action needed" in html
+    assert "5 tenants, 5 records" in html
+    assert run.config in html and "0.1.0" in html and "asked Stripe (read-only)" in html
+
+
+def test_html_matrix_is_worst_first(html) -> None:
+    matrix = html[html.index('id="matrix-table"'):html.index('id="findings"')]
+    order = [matrix.index(name) for name in ("Seeblick Sport", "&lt;script&gt;", "Bergmann Digital",
+                                             "Kieler Rundschau", "Leaky")]
+    assert order == sorted(order)
+    assert "WH002–009" in matrix  # the errored rules, compactly
+
+
+def test_html_findings_are_concrete(html) -> None:
+    findings = html[html.index('id="findings"'):html.index('id="evidence"')]
+    # WH004: expected beside found, the difference marked
+    assert '<th class="k">found</th>' in findings and '<th class="k">expected</th>' in findings
+    assert "<del>/</del>" in findings and "<ins>.0</ins>" in findings
+    # WH006: the missing events as a list
+    assert re.search(r"missing \(1\)</span><ul class=\"items\"><li><code>[a-z_.]+</code></li></ul>", findings)
+    # remediation keeps its line breaks (preformatted) and has this tenant's values
+    assert re.search(r"<pre>In the Stripe Dashboard[^<]*HOSTILE0000000000001/, click[^<]*\n  https://", findings)
+    # the error with its reason, the waiver with reason, owner and expiry
+    assert "could not be run" in findings and "HTTP 403" in findings
+    assert "Waived</b> until 2026-12-31 · approved by payments-lead@plenigo.test · reason: second endpoint" in findings
+    # passing checks collapsed
+    assert '<details class="passing"><summary>24 passing checks</summary>' in findings
+
+
+def test_html_evidence_appendix(html) -> None:
+    evidence = html[html.index('id="evidence"'):]
+    assert "https://callbacks.plenigo.com/callbacks/v1/stripe/HOSTILE0000000000001/" in evidence
+    assert "enabled · 14 events · live" in evidence
+    assert "/v1/webhook_endpoints: permission HTTP 403" in evidence
+    assert "yes / yes / yes" in evidence
+
+
+def test_html_changes_since_previous_run(run) -> None:
+    previous = small_run()
+    previous.generated_at = previous.generated_at.replace(day=15)
+    fixed_then = previous.records[4].checks[0]  # failed last week, passes now
+    fixed_then.status = CheckStatus.FAIL
+    previous.records[1].checks = [c for c in previous.records[1].checks if c.rule != "WH006"]  # new this week
+    text = get_renderer("html").render(run, RenderOptions(previous=previous)).decode("utf-8")
+    changes = text[text.index("Changes since the previous run"):text.index('id="matrix"')]
+    assert "2026-11-15" in changes
+    assert "1 new failure · 1 resolved · 0 new errors" in changes
+    assert "new failure" in changes and "WH006" in changes and "resolved" in changes and "ACC001" in changes
+
+
+def test_html_of_the_real_sample_fleet() -> None:
+    text = get_renderer("html").render(sample_run(), RenderOptions()).decode("utf-8")
+    assert "Kieler Rundschau GmbH" in text and "charge.dispute.funds_withdrawn" in text
+    assert "<del>" in text and "<ins>" in text
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+def test_pdf_has_names_rules_events_and_fixes(pdf, pdf_text) -> None:
+    assert pdf.startswith(b"%PDF")
+    missing = synthetic.record("BERGMANND1G1TAL00004", "x", "live", "missing_events").check("WH006").details["missing"]
+    for expected in ("Bergmann Digital GmbH", "Seeblick Sport e.V.", "Kieler Rundschau GmbH", "WH004", "WH006",
+                     "WH002–009", *missing, "HOW TO FIX", "click ⋯ → Update details and replace the endpoint URL with:",
+                     "https://callbacks.plenigo.com/callbacks/v1.0/stripe/HOSTILE0000000000001",
+                     "Waived until 2026-12-31", "Evidence appendix"):
+        assert expected in pdf_text, expected
+
+
+def test_pdf_shows_hostile_text_as_text(pdf_text) -> None:
+    assert '<script>alert("tenant")</script> & Co' in pdf_text
+
+
+def test_pdf_pages_have_header_and_page_numbers(pdf_pages) -> None:
+    total = len(pdf_pages)
+    assert total >= 3
+    for number, text in enumerate(pdf_pages, start=1):
+        assert f"page {number} of {total}" in text
+        if number > 1:
+            assert "plenigo Stripe compliance audit · run of 2026-11-22 06:00 UTC" in text
+
+
+def test_pdf_at_fleet_scale_groups_fixes_and_lists_clean_tenants() -> None:
+    html = report_pdf_html(synthetic.fleet(150), RenderOptions())
+    assert "How to fix, by rule" in html and "HOW TO FIX" not in html.upper().replace("HOW TO FIX, BY RULE", "")
+    assert "Tenants whose every record passed" in html
+    fixes = html[html.index("How to fix, by rule</h2>"):]
+    assert re.search(r"<pre>In the Stripe Dashboard[^<]*&lt;expected_url&gt;", fixes)  # the catalogue's steps, once
+    assert "expected&nbsp;https://" in html  # ... and each finding its own values
+
+
+# --- JUnit --------------------------------------------------------------------------------------
+
+def test_junit_parses_and_counts_match(run) -> None:
+    root = ET.fromstring(get_renderer("junit").render(run, RenderOptions()))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [f"{r.company_id} {r.environment}" for r in run.records]
+    for suite, record in zip(suites, run.records):
+        statuses = [c.status for c in record.checks]
+        expected = (len(statuses), statuses.count(CheckStatus.FAIL), statuses.count(CheckStatus.ERROR),
+                    statuses.count(CheckStatus.SKIPPED) + statuses.count(CheckStatus.WAIVED))
+        counted = tuple(int(suite.get(k)) for k in ("tests", "failures", "errors", "skipped"))
+        assert counted == expected
+        assert (len(suite.findall("testcase")), len(suite.findall("testcase/failure")),
+                len(suite.findall("testcase/error")), len(suite.findall("testcase/skipped"))) == expected
+    totals = [sum(int(s.get(k)) for s in suites) for k in ("tests", "failures", "errors", "skipped")]
+    assert [int(root.get(k)) for k in ("tests", "failures", "errors", "skipped")] == totals
+    case = suites[0].find("testcase[@name='WH004 endpoint-company-id']")
+    assert case is not None and case.find("failure").get("type") == "critical"
+    waived = suites[3].find("testcase[@name='WH008 endpoint-unique']/skipped")
+    assert "waived until 2026-12-31 by payments-lead@plenigo.test" in waived.get("message")
+
+
+def test_junit_keeps_hostile_text_as_text(run) -> None:
+    root = ET.fromstring(get_renderer("junit").render(run, RenderOptions()))
+    tenants = [p.get("value") for p in root.iter("property") if p.get("name") == "tenant"]
+    assert HOSTILE_NAME in tenants
+
+
+# --- Secrets and templates ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["html", "json", "junit", "table"])
+def test_no_secret_in_any_format(run, name) -> None:
+    text = get_renderer(name).render(run, RenderOptions()).decode("utf-8")
+    assert SECRET not in text
+    assert SECRET_MASK in text or name == "table"  # the table shortens long names (then masks what is left)
+
+
+def test_no_secret_in_the_pdf(pdf_text) -> None:
+    assert SECRET not in pdf_text and SECRET[8:] not in pdf_text
+    assert SECRET_MASK in pdf_text
+
+
+def test_templates_come_from_the_installed_package(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # not the current folder
+    import jinja2
+
+    env = environment()
+    assert isinstance(env.loader, jinja2.PackageLoader) and env.autoescape
+    out = render_template("base.html.j2", title="<b>t</b>", generated="now", medium="screen", css="")
+    assert "&lt;b&gt;t&lt;/b&gt;" in out

@@ -1,0 +1,178 @@
+"""ACC and KEY rules: passing, failing and the near misses copy-and-paste produces."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.evidence import Account, ErrorKind
+from tests.rules.builders import (
+    ACCOUNT, LIVE, STAGE, check, context, error, evidence, pk, record, secret, sk,
+)
+
+
+def status(rule_id: str, **record_values) -> str:
+    env = record_values.pop("env", LIVE)
+    return check(rule_id, context(record(env, **record_values))).status.value
+
+
+# --- ACC001/ACC002 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_acc001_missing_account_id(value) -> None:
+    assert status("ACC001", account_id=value) == "fail"
+    assert status("ACC002", account_id=value) == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (ACCOUNT + " ", "a trailing space"),
+        (ACCOUNT + "\n", "a trailing newline"),
+        ("acct_1AbC\u200bdEf", "a zero-width space at position 10"),
+        ("acct_1AbC\u00a0dEf", "a no-break space at position 10"),
+        ("\ufeff" + ACCOUNT, "a leading byte-order mark"),
+        ("acct_1АbC", "cyrillic capital letter a (U+0410) at position 7"),
+        ("acc_1AbCdEf", "does not start with acct_"),
+        ("acct_1Ab-CdEf", "characters other than letters and digits"),
+    ],
+)
+def test_acc002_names_the_stray_character(value, words) -> None:
+    result = check("ACC002", context(record(account_id=value)))
+    assert result.status.value == "fail" and words in result.message
+    assert status("ACC001", account_id=value) == "pass"
+
+
+def test_acc002_passes_a_clean_id() -> None:
+    assert status("ACC002") == "pass"
+
+
+# --- ACC003/ACC004 (Stripe) ----------------------------------------------------
+
+
+def test_acc003_compares_with_the_keys_own_account() -> None:
+    assert check("ACC003", context()).status.value == "pass"
+    other = evidence(account=Account(id="acct_1Zzzzzzzzzzzzzzz", charges_enabled=True))
+    result = check("ACC003", context(ev=other))
+    assert result.status.value == "fail"
+    assert "acct_1Zzzzzzzzzzzzzzz" in result.message and ACCOUNT in result.message
+
+
+def test_acc003_and_acc004_error_on_403_but_webhook_rules_still_run() -> None:
+    ev = evidence(account=None, account_error=error(ErrorKind.PERMISSION, 403))
+    ctx = context(ev=ev)
+    for rule_id in ("ACC003", "ACC004"):
+        result = check(rule_id, ctx)
+        assert result.status.value == "error" and "403" in result.message
+    assert check("WH006", ctx).status.value == "pass"
+    assert check("KEY005", ctx).status.value == "pass"  # 403 means the key was accepted
+
+
+def test_acc004_inactive_live_account_lists_what_is_due() -> None:
+    account = Account(id=ACCOUNT, charges_enabled=False, payouts_enabled=True, details_submitted=False,
+                      requirements_due=["external_account"])
+    result = check("ACC004", context(ev=evidence(account=account)))
+    assert result.status.value == "fail"
+    assert "charges_enabled, details_submitted" in result.message
+    assert "external_account" in result.remediation
+
+
+def test_stripe_rules_skipped_when_not_asked() -> None:
+    ctx = context(ev=evidence(not_asked="offline mode (--offline)"))
+    for rule_id in ("ACC003", "KEY005", "WH002", "WH006", "WH010"):
+        result = check(rule_id, ctx)
+        assert result.status.value == "skipped" and "offline" in result.message
+
+
+# --- KEY001–KEY004 -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "verdict", "words"),
+    [
+        (None, "fail", "no publishable key"),
+        (pk(LIVE) + "\n", "fail", "a trailing newline"),
+        (" " + pk(LIVE), "fail", "a leading space"),
+        ("sk_live_" + "x" * 30, "fail", "not pk_"),
+        (pk(LIVE), "pass", "well-formed"),
+    ],
+)
+def test_key001_publishable_key_format(value, verdict, words) -> None:
+    result = check("KEY001", context(record(publishable_key=value)))
+    assert (result.status.value, words in result.message) == (verdict, True), result.message
+
+
+def test_key002_test_key_on_live_and_live_key_on_stage() -> None:
+    result = check("KEY002", context(record(LIVE, publishable_key=pk(STAGE))))
+    assert result.status.value == "fail" and "stage publishable key" in result.message and "live record" in result.message
+    assert check("KEY002", context(record(STAGE, publishable_key=pk(LIVE)))).status.value == "fail"
+    assert check("KEY002", context(record(STAGE))).status.value == "pass"
+    assert check("KEY002", context(record(publishable_key=None))).status.value == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("value", "verdict"),
+    [(None, "fail"), (sk(LIVE) + " ", "fail"), ("pk_live_" + "x" * 30, "fail"), (sk(LIVE), "pass"),
+     (sk(LIVE, kind="rk"), "pass")],
+)
+def test_key003_secret_key_format(value, verdict) -> None:
+    rec = record(secret_key=secret(value) if value is not None else None)
+    result = check("KEY003", context(rec))
+    assert result.status.value == verdict
+    if value:
+        assert value.strip() not in result.message  # only ever masked
+
+
+def test_key004_environments() -> None:
+    result = check("KEY004", context(record(LIVE, secret_key=secret(sk(STAGE)))))
+    assert result.status.value == "fail" and "stage secret key (sk_test_…" in result.message
+    assert "Reveal live key" in result.remediation and "live mode" in result.remediation
+    assert check("KEY004", context(record(STAGE, secret_key=secret(sk(STAGE, kind="rk"))))).status.value == "pass"
+    assert check("KEY004", context(record(STAGE, secret_key=secret(sk(LIVE))))).status.value == "fail"
+
+
+# --- KEY005 ----------------------------------------------------------------------
+
+
+def test_key005_rejected_key_fails_and_other_stripe_rules_error() -> None:
+    auth = error(ErrorKind.AUTHENTICATION, 401)
+    ev = evidence(account=None, webhook_endpoints=None, failed_events=None, account_error=auth,
+                  webhook_endpoints_error=auth, failed_events_error=auth)
+    ctx = context(ev=ev)
+    assert check("KEY005", ctx).status.value == "fail"
+    assert check("WH006", ctx).status.value == "error" and "401" in check("WH006", ctx).message
+
+
+def test_key005_network_failure_is_an_error_not_a_verdict() -> None:
+    down = error(ErrorKind.CONNECTION)
+    ev = evidence(account=None, webhook_endpoints=None, failed_events=None, account_error=down,
+                  webhook_endpoints_error=down, failed_events_error=down)
+    assert check("KEY005", context(ev=ev)).status.value == "error"
+
+
+# --- KEY006–KEY008 ---------------------------------------------------------------
+
+
+def test_key006_keys_of_one_account() -> None:
+    assert status("KEY006") == "pass"
+    other = "acct_1Zzzzzzzzzzzzzzz"
+    result = check("KEY006", context(record(publishable_key=pk(LIVE, other))))
+    assert result.status.value == "fail" and other in result.message and ACCOUNT in result.message
+    assert status("KEY006", account_id="acct_1Yyyyyyyyyyyyyyy") == "fail"
+
+
+def test_key006_skipped_for_old_short_keys() -> None:
+    old = record(publishable_key="pk_live_" + "a" * 24, secret_key=secret("sk_live_" + "b" * 24))
+    assert check("KEY006", context(old)).status.value == "skipped"
+
+
+def test_key007_inline_secrets() -> None:
+    result = check("KEY007", context(record(secret_key=secret(sk(LIVE), origin="inline"))))
+    assert result.status.value == "fail" and "secret_key" in result.message
+    assert status("KEY007") == "pass"
+
+
+def test_key008_restricted_key() -> None:
+    result = check("KEY008", context(record(secret_key=secret(sk(LIVE, kind="rk")))))
+    assert result.status.value == "fail" and "rk_live_…" in result.message
+    assert status("KEY008") == "pass"

@@ -1,0 +1,172 @@
+"""WH rules: the endpoint's exact URL and its near misses, events, status, mode, uniqueness, deliveries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from auditor.evidence import Event
+from rules.guide import REQUIRED_EVENTS, callback_url
+from tests.rules.builders import (
+    CID, LIVE, NOW, STAGE, check, context, endpoint, evidence, record, secret, tenant,
+)
+
+GOOD_LIVE = callback_url(CID, LIVE)
+
+
+def with_url(url: str, env=LIVE, fleet_ids: tuple[str, ...] = ()):
+    rec = record(env)
+    fleet = [tenant(rec)] + [tenant(record(env), company_id=c) for c in fleet_ids]
+    return context(rec, evidence(env, [endpoint(env, url=url)]), fleet=fleet)
+
+
+# --- WH001 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "verdict", "words"),
+    [(None, "fail", "no webhook signing secret"), ("whsec_abc\n", "fail", "a trailing newline"),
+     ("sk_live_abcdefghijkl", "fail", "does not start with whsec_"), ("whsec_" + "a" * 32, "pass", "well-formed")],
+)
+def test_wh001_signing_secret(value, verdict, words) -> None:
+    result = check("WH001", context(record(signing_secret=secret(value) if value else None)))
+    assert result.status.value == verdict and words in result.message
+
+
+# --- WH002 ---------------------------------------------------------------------
+
+
+def test_wh002_no_endpoint_gives_the_guides_steps_and_skips_the_others() -> None:
+    ctx = context(ev=evidence(endpoints=[endpoint(url="https://hooks.example.com/stripe")]))
+    result = check("WH002", ctx)
+    assert result.status.value == "fail" and "1 endpoint(s) point elsewhere" in result.message
+    assert GOOD_LIVE in result.remediation and "+ Add endpoint" in result.remediation
+    assert all(e in result.remediation for e in REQUIRED_EVENTS)
+    for rule_id in ("WH003", "WH004", "WH005", "WH006", "WH009"):
+        assert check(rule_id, ctx).status.value == "skipped"
+
+
+def test_wh002_misspelt_plenigo_host_still_counts_as_meant_for_plenigo() -> None:
+    ctx = with_url("https://callback.plenigo.com/callbacks/v1.0/stripe/" + CID)
+    assert check("WH002", ctx).status.value == "pass"
+    result = check("WH003", ctx)
+    assert result.status.value == "fail" and "callback.plenigo.com instead of callbacks.plenigo.com" in result.message
+
+
+# --- WH003/WH004: the near misses ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "rule", "words"),
+    [
+        (callback_url(CID, STAGE), LIVE, "WH003", "the stage host callbacks.plenigo-stage.com on the live record"),
+        (GOOD_LIVE, STAGE, "WH003", "the live host callbacks.plenigo.com on the stage record"),
+        (GOOD_LIVE.replace("https", "http"), LIVE, "WH003", "http instead of https"),
+        (GOOD_LIVE.replace(".com/", ".com:8443/"), LIVE, "WH003", "port 8443"),
+        (GOOD_LIVE + "/", LIVE, "WH004", "a trailing slash"),
+        (GOOD_LIVE.replace("v1.0", "v1"), LIVE, "WH004", "the version v1 instead of v1.0"),
+        (GOOD_LIVE.replace("v1.0", "v2.0"), LIVE, "WH004", "the version v2.0 instead of v1.0"),
+        (GOOD_LIVE.replace(CID, CID.lower()), LIVE, "WH004", f"companyID is {CID.lower()}, in a different case"),
+        (GOOD_LIVE.replace(CID, "OTHER000000000000009"), LIVE, "WH004",
+         "the companyID OTHER000000000000009 instead of"),
+        (GOOD_LIVE + "?mode=live", LIVE, "WH004", "a query string (?mode=live)"),
+        (GOOD_LIVE.replace("/" + CID, ""), LIVE, "WH004", f"the companyID {CID} is missing"),
+        (GOOD_LIVE.replace("/callbacks/", "/callback/"), LIVE, "WH004", "does not start with /callbacks/v1.0/stripe/"),
+    ],
+)
+def test_near_misses_say_how_the_url_is_wrong(url, env, rule, words) -> None:
+    result = check(rule, with_url(url, env))
+    assert result.status.value == "fail", result.message
+    assert words in result.message
+    assert result.details["expected"] == callback_url(CID, env) and result.details["found"] == url
+    assert callback_url(CID, env) in result.remediation
+
+
+def test_wh004_names_another_tenants_company_id() -> None:
+    other = "OTHER000000000000009"
+    result = check("WH004", with_url(GOOD_LIVE.replace(CID, other), fleet_ids=(other,)))
+    assert f"the companyID {other} of another tenant" in result.message
+
+
+def test_exact_url_passes_host_and_path() -> None:
+    ctx = with_url(GOOD_LIVE)
+    assert check("WH003", ctx).status.value == "pass" and check("WH004", ctx).status.value == "pass"
+
+
+def test_the_exact_endpoint_is_judged_when_a_near_miss_exists_too() -> None:
+    eps = [endpoint(url=GOOD_LIVE + "/", endpoint_id="we_old"), endpoint(url=GOOD_LIVE, endpoint_id="we_good")]
+    ctx = context(ev=evidence(endpoints=eps))
+    assert check("WH004", ctx).status.value == "pass"
+    assert check("WH008", ctx).status.value == "fail"  # both deliver to this company
+
+
+# --- WH005–WH009 -----------------------------------------------------------------
+
+
+def test_wh005_disabled() -> None:
+    result = check("WH005", context(ev=evidence(endpoints=[endpoint(status="disabled")])))
+    assert result.status.value == "fail" and "disabled" in result.message
+    assert check("WH005", context()).status.value == "pass"
+
+
+def test_wh006_lists_exactly_the_missing_events_in_the_guides_order() -> None:
+    missing = ["charge.dispute.updated", "account.updated"]
+    events = [e for e in REQUIRED_EVENTS if e not in missing]
+    result = check("WH006", context(ev=evidence(endpoints=[endpoint(events=events)])))
+    assert result.status.value == "fail"
+    assert result.message == "2 of 15 required events are not subscribed"
+    assert result.details["missing"] == ["account.updated", "charge.dispute.updated"]
+    assert "- account.updated" in result.remediation and "- charge.dispute.updated" in result.remediation
+    assert "payment_intent.created" not in result.remediation
+
+
+def test_wh006_wildcard_passes_and_wh007_reports_it() -> None:
+    ctx = context(ev=evidence(endpoints=[endpoint(events=["*"])]))
+    assert check("WH006", ctx).status.value == "pass"
+    extra = check("WH007", ctx)
+    assert extra.status.value == "fail" and extra.severity.value == "info" and extra.details["extra"] == ["*"]
+
+
+def test_wh007_extra_events_never_fail_the_record() -> None:
+    from tests.rules.builders import evaluate
+
+    ctx = context(ev=evidence(endpoints=[endpoint(events=list(REQUIRED_EVENTS) + ["invoice.paid"])]))
+    result = evaluate(ctx)
+    assert result.check("WH007").details["extra"] == ["invoice.paid"]
+    assert result.status.value == "pass"
+
+
+def test_wh008_two_endpoints_for_this_company() -> None:
+    eps = [endpoint(endpoint_id="we_a"), endpoint(endpoint_id="we_b", created=1800000000)]
+    result = check("WH008", context(ev=evidence(endpoints=eps)))
+    assert result.status.value == "fail" and "2 endpoints" in result.message and "we_b" in result.remediation
+
+
+def test_wh008_other_companies_endpoints_do_not_count() -> None:
+    eps = [endpoint(), endpoint(url=GOOD_LIVE.replace(CID, "OTHER000000000000009"), endpoint_id="we_x")]
+    assert check("WH008", context(ev=evidence(endpoints=eps))).status.value == "pass"
+
+
+def test_wh009_mode() -> None:
+    result = check("WH009", context(ev=evidence(endpoints=[endpoint(livemode=False)])))
+    assert result.status.value == "fail" and "test-mode endpoint on the live record" in result.message
+    assert check("WH009", context(record(STAGE))).status.value == "pass"
+
+
+# --- WH010 ------------------------------------------------------------------------
+
+
+def test_wh010_failed_deliveries_in_the_window() -> None:
+    events = [Event(id=f"evt_{i}", type="payment_intent.succeeded", created=int((NOW - timedelta(days=i)).timestamp()),
+                    pending_webhooks=1) for i in (1, 2, 9)]
+    result = check("WH010", context(ev=evidence(events=events)))
+    assert result.status.value == "fail" and result.details["count"] == 2  # the 9-day-old one is outside
+    assert "signing secret" in result.remediation
+    assert check("WH010", context()).status.value == "pass"
+
+
+def test_wh010_says_when_the_list_was_cut_short() -> None:
+    events = [Event(id="evt_1", type="charge.dispute.created", created=int(NOW.timestamp()) - 60)]
+    result = check("WH010", context(ev=evidence(events=events, failed_events_truncated=True)))
+    assert "cut short" in result.message
