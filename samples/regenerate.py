@@ -181,7 +181,10 @@ def _stripe_mistakes(w: dict[str, dict], by_id: dict[str, SampleTenant], now: in
     rhein["webhook_endpoints"][0]["url"] = callback_url("RHE1NUFERPODCAST0007", Environment.STAGE).replace(
         "/v1.0/", "/v1/") + "/"
     seeblick = by_id["SEEBL1CKSPORT0000008"]
-    w[seeblick.live.sk]["faults"] = {"status_forever": {"/v1/account": 403}}
+    w[seeblick.live.sk]["faults"] = {"status_forever": {"/v1/account": 403}, "messages": {"/v1/account": (
+        f"The provided key 'rk_live_{'*' * 33}{seeblick.live.sk[-4:]}' does not have the required permissions for "
+        f"this endpoint on account '{seeblick.live.account}'. Having the 'rak_accounts_kyc_basic_read' permission "
+        "would allow this request to continue.")}}
 
 
 def record(fleet: list[SampleTenant]) -> int:

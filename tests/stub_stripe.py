@@ -209,7 +209,9 @@ class StubStripe:
             return True
         forever = (faults.get("status_forever") or {}).get(path)
         if forever:
-            h._send(forever, _error_body("stub fault", "api_error"), extra)
+            message = (faults.get("messages") or {}).get(path, "stub fault")
+            kind = "invalid_request_error" if forever in (400, 401, 403, 404) else "api_error"
+            h._send(forever, _error_body(message, kind), extra)
             return True
         sequence = faults.get(path) or []
         with self._lock:

@@ -15,14 +15,8 @@ from datetime import datetime, timedelta, timezone
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
 from auditor.results import CheckResult, CheckStatus, RecordResult, RunResult, Severity, Waiver
 from rules import all_rules
+from rules.guide import REQUIRED_EVENTS
 
-REQUIRED_EVENTS = [
-    "account.updated", "issuing_card.updated", "issuing_cardholder.updated",
-    "payment_intent.amount_capturable_updated", "payment_intent.canceled", "payment_intent.created",
-    "payment_intent.payment_failed", "payment_intent.processing", "payment_intent.succeeded",
-    "payment_method.automatically_updated", "charge.dispute.closed", "charge.dispute.created",
-    "charge.dispute.funds_reinstated", "charge.dispute.funds_withdrawn", "charge.dispute.updated",
-]
 GENERATED_AT = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)
 HOSTS = {"live": "callbacks.plenigo.com", "stage": "callbacks.plenigo-stage.com"}
 MODE = {"live": "live mode (the slider at the top right is grey)", "stage": "test mode (the slider at the top right is orange)"}
