@@ -178,9 +178,13 @@ def _evidence(number: int, result: RecordResult, record: Record | None) -> list[
                 if ev.failed_events_since else f"{len(ev.failed_events)} undelivered event(s)"]
     if number == 11 and ev and ev.account:
         a = ev.account
-        return [f"charges_enabled {a.charges_enabled}, payouts_enabled {a.payouts_enabled}, "
-                f"details_submitted {a.details_submitted}"]
+        return [", ".join(f"{name}: {_yes_no(getattr(a, name))}"
+                          for name in ("charges_enabled", "payouts_enabled", "details_submitted"))]
     return []
+
+
+def _yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
 
 
 def _chosen(result: RecordResult):

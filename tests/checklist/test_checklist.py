@@ -46,7 +46,7 @@ def test_a_correct_tenant_is_ready(capsys, env) -> None:
         ("N0RDL1CHTVERLAG00002", "live", ["3. Secret key", "4. Webhook endpoint", "8. Endpoint in live mode"],
          ["a stage secret key"]),
         ("HAFENBL1CKMED1EN0003", "live", ["4. Webhook endpoint", "11. Account can take charges and pay out"],
-         ["charges_enabled False"]),
+         ["charges_enabled: no"]),
         ("ALPENWELTABO00000006", "stage", ["2. Publishable key", "4. Webhook endpoint"], ["a trailing newline"]),
     ],
 )
