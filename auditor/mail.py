@@ -64,7 +64,8 @@ def compose(run: RunResult, changes: Changes | None, sender: str, recipients: li
             heading: str = "plenigo Stripe compliance audit") -> EmailMessage:
     """multipart/mixed: (text, HTML) alternative, then the PDF report."""
     context = dict(run=run, changes=changes, heading=heading, top_rules=top_failing_rules(run),
-                   failing=[r for r in run.records if r.status is not RecordStatus.PASS], Status=CheckStatus)
+                   failing=[r for r in run.records if r.status is not RecordStatus.PASS], Status=CheckStatus,
+                   waived=[(r, c) for r in run.records for c in r.checks if c.status is CheckStatus.WAIVED])
     message = EmailMessage()
     message["Subject"] = subject(run, changes)
     message["From"] = sender

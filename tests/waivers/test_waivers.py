@@ -8,8 +8,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from auditor.cli import main
+from auditor.mail import compose
+from auditor.results import RunResult
 from tests.cli.test_run_cli import good_fleet
 
 TODAY = date.today()
@@ -99,12 +102,44 @@ def test_environment_restricted_waiver(tmp_path, capsys) -> None:
     assert code == 0
 
 
-def test_waived_checks_show_in_html_and_junit(tmp_path, capsys) -> None:
-    run(tmp_path, capsys, waiver(), formats="json,html,junit")
-    html = re.sub(r"<[^>]+>", "", (tmp_path / "out" / "report.html").read_text())
-    junit = (tmp_path / "out" / "junit.xml").read_text()
-    assert "Waived until" in html and "head of payments" in html
-    assert 'skipped message="waived until' in junit
+def every_format(tmp_path: Path) -> dict[str, str]:
+    """The text a reader sees in each output of the last run: table aside, html, pdf, junit, email text and HTML."""
+    out = tmp_path / "out"
+    result = RunResult.model_validate_json((out / "results.json").read_text())
+    message = compose(result, None, "audit@plenigo.test", ["ops@plenigo.test"], None)
+    flat = lambda text: " ".join(re.sub(r"<[^>]+>", " ", text).split())  # noqa: E731
+    return {
+        "html": flat((out / "report.html").read_text()),
+        "pdf": " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "report.pdf").pages),
+        "junit": (out / "junit.xml").read_text(),
+        "email text": " ".join(message.get_body(("plain",)).get_content().split()),
+        "email html": flat(message.get_body(("html",)).get_content()),
+    }
+
+
+ALL_FORMATS = "table,json,html,pdf,junit"
+
+
+def test_waived_checks_show_in_every_format(tmp_path, capsys) -> None:
+    run(tmp_path, capsys, waiver(), formats=ALL_FORMATS)
+    seen = every_format(tmp_path)
+    for name in ("html", "pdf"):
+        assert "Waived until" in seen[name] and "head of payments" in seen[name], name
+        assert "live keys rotate next week" in seen[name], name
+    assert 'skipped message="waived until' in seen["junit"]
+    for name in ("email text", "email html"):
+        assert "KEY004" in seen[name] and "waived" in seen[name].lower(), name
+
+
+def test_expired_waiver_notice_in_every_format(tmp_path, capsys) -> None:
+    old = TODAY - timedelta(days=1)
+    _, out, _, _ = run(tmp_path, capsys, waiver(expires=old), formats=ALL_FORMATS)
+    notice = f"expired on {old}"
+    assert notice in out
+    seen = every_format(tmp_path)
+    for name in ("html", "pdf", "email text", "email html"):
+        assert notice in seen[name], name
+    assert "<failure" in seen["junit"] and "KEY004" in seen["junit"]
 
 
 @pytest.mark.parametrize(
