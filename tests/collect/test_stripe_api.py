@@ -261,3 +261,38 @@ def test_payload_shapes_are_stripes() -> None:
         make_account("acct_1").keys())
     assert "secret" not in make_endpoint("we_1", "https://x", [])
     assert json.dumps(make_event("evt_1", "x", 1))
+
+
+# The fields of Stripe's published objects (API reference examples and openapi/fixtures3.json):
+# the payloads above must have Stripe's shape, or what passes here could fail against Stripe.
+STRIPE_FIELDS = {
+    "webhook_endpoint": {"id", "object", "api_version", "application", "created", "description", "enabled_events",
+                         "livemode", "metadata", "status", "url"},
+    "event": {"id", "object", "api_version", "created", "data", "livemode", "pending_webhooks", "request", "type"},
+    "account": {"id", "object", "business_profile", "business_type", "capabilities", "charges_enabled", "country",
+                "created", "default_currency", "details_submitted", "email", "metadata", "payouts_enabled",
+                "requirements", "settings", "type"},
+}
+
+
+def test_test_payloads_have_the_fields_of_stripes_objects() -> None:
+    built = {"webhook_endpoint": make_endpoint("we_1", "https://x.test", ["*"]),
+             "event": make_event("evt_1", "payment_intent.succeeded", 1700000000),
+             "account": make_account("acct_1AbCdEfGhIjKlMnO")}
+    for kind, payload in built.items():
+        assert payload["object"] == kind
+        assert set(payload) == STRIPE_FIELDS[kind], kind
+
+
+@responses.activate
+def test_fields_stripe_adds_later_do_not_break_the_audit(source) -> None:
+    """Stripe adds fields to its objects without a new API version; the collector must ignore them."""
+    account = {**make_account("acct_1AbCdEfGhIjKlMnO"), "controller": {"type": "account"}, "future_field": [1]}
+    endpoint = {**make_endpoint("we_1", "https://x.test", ["*"]), "secret_rotation": None, "future_field": {}}
+    event = {**make_event("evt_1", "payment_intent.succeeded", 1700000000), "context": "acct_x", "future": 1}
+    responses.get(f"{API}/v1/account", json=account)
+    responses.get(f"{API}/v1/webhook_endpoints", json=listing([endpoint]))
+    responses.get(f"{API}/v1/events", json=listing([event], url="/v1/events"))
+    ev = collect(source)
+    assert ev.errors() == [] and ev.account.charges_enabled is True
+    assert [e.id for e in ev.webhook_endpoints] == ["we_1"] and [e.id for e in ev.failed_events] == ["evt_1"]
