@@ -103,7 +103,7 @@ def build_checklist(tenant: Tenant, env: Environment, result: RecordResult | Non
                 instructions=setup_instructions(tenant, env))
     if result is None:
         return Checklist(**base, verdict=Verdict.NOT_READY,
-                         reason=f"the tenant has no {env.value} record yet: create one with the steps below",
+                         reason=f"the tenant has no {env.value} record yet: create one with the steps above",
                          blocking=[f"no {env.value} record"])
     record = tenant.record(env)
     items = [_item(spec, result, record, accept_waived) for spec in item_specs(env)]

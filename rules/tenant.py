@@ -16,16 +16,20 @@ from rules.base import Outcome, RecordContext, Source, failed, fingerprint, pass
     title="The tenant has a stage and a live record",
     checks="The tenant file has both a stage and a live record for the tenant.",
     why="The guide recommends setting up stage first; a tenant without a live record has not gone live yet.",
-    remediation="When {company_id} goes live, add a [tenants.{missing}] record with the values from the Stripe "
-                "Dashboard in {missing_mode}.",
+    remediation="Add a [tenants.{missing}] record for {company_id} with the values from the Stripe Dashboard in "
+                "{missing_mode}{when}.",
 )
 def both_environments(ctx: RecordContext) -> Outcome:
     missing = [env for env in Environment if ctx.tenant.record(env) is None]
     if missing:
         env = missing[0]
-        mode = "test mode (slider orange)" if env is Environment.STAGE else "live mode (slider grey)"
-        return failed(f"the tenant has no {env.value} record", fill={"missing": env.value, "missing_mode": mode},
-                      missing=env.value)
+        if env is Environment.STAGE:
+            mode = "test mode (slider orange)"
+            when = ", so that changes can be tried in test mode before they reach live"
+        else:
+            mode, when = "live mode (slider grey)", " when the tenant goes live"
+        return failed(f"the tenant has no {env.value} record", missing=env.value,
+                      fill={"missing": env.value, "missing_mode": mode, "when": when})
     return passed("the tenant has a stage and a live record")
 
 

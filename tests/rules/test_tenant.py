@@ -9,8 +9,19 @@ def test_ten001_missing_live_record_is_info() -> None:
     rec = record(STAGE)
     result = check("TEN001", context(rec, ten=tenant(rec)))
     assert result.status.value == "fail" and result.severity.value == "info" and "no live record" in result.message
+    assert f"Add a [tenants.live] record for {CID}" in result.remediation
+    assert "when the tenant goes live" in result.remediation
+    assert "live mode (slider grey)" in result.remediation
     both = tenant(record(STAGE), record(LIVE))
     assert check("TEN001", context(both.record(LIVE), ten=both)).status.value == "pass"
+
+
+def test_ten001_missing_stage_record_asks_for_a_test_mode_record() -> None:
+    rec = record(LIVE)
+    result = check("TEN001", context(rec, ten=tenant(rec)))
+    assert result.status.value == "fail" and "no stage record" in result.message
+    assert "goes live" not in result.remediation
+    assert "Add a [tenants.stage] record" in result.remediation and "test mode (slider orange)" in result.remediation
 
 
 def test_ten002_stage_and_live_on_different_accounts() -> None:
