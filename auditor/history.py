@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from auditor.atomic import write_text_atomic
+from auditor.atomic import write_bytes_atomic
 from auditor.results import RunResult
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def store_run(directory: Path, run: RunResult, keep: int | None = None) -> Path:
     from auditor.render.json import JsonRenderer
 
     path = Path(directory) / run_file_name(run, directory)
-    write_text_atomic(path, JsonRenderer().render(run, RenderOptions()).decode("utf-8"))
+    write_bytes_atomic(path, JsonRenderer().chunks(run, RenderOptions()))
     if keep:
         for old in stored_runs(directory)[:-keep]:
             old.unlink(missing_ok=True)

@@ -98,11 +98,12 @@ def write_outputs(run: RunResult, formats: list[str], output: Path, options: Ren
     written: list[Path] = []
     for name in formats:
         renderer = get_renderer(name)
-        data = renderer.render(run, options)
         if renderer.filename is None:
-            click.echo(data.decode("utf-8"), nl=False)
-        else:
-            written.append(write_bytes_atomic(Path(output) / renderer.filename, data))
+            click.echo(renderer.render(run, options).decode("utf-8"), nl=False)
+            continue
+        chunks = getattr(renderer, "chunks", None)  # large outputs are written as they are made
+        data = chunks(run, options) if chunks else renderer.render(run, options)
+        written.append(write_bytes_atomic(Path(output) / renderer.filename, data))
     for path in written:
         click.echo(f"wrote {path}", err=True)
     return written

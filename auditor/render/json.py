@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from auditor.redact import scrub
 from auditor.render import RenderOptions
 from auditor.results import RunResult
@@ -12,18 +14,20 @@ class JsonRenderer:
     filename = "results.json"
 
     def render(self, run: RunResult, options: RenderOptions) -> bytes:
-        """Pretty-printed JSON, built record by record.
+        return b"".join(self.chunks(run, options))
+
+    def chunks(self, run: RunResult, options: RenderOptions) -> Iterator[bytes]:
+        """Pretty-printed JSON, record by record, to be written as it is made.
 
         A fleet's results.json runs to tens of MB; dumping, scrubbing and encoding
-        it whole would hold three copies at once. Each record is dumped, scrubbed
-        and encoded alone, so only the pieces and the joined result are held.
+        it whole would hold several copies at once. Each record is dumped, scrubbed
+        and encoded alone, and written before the next is made.
         """
         head = run.model_copy(update={"records": []}).to_json()
         opening, _, closing = head.rpartition('"records": []')
-        pieces = [scrub(opening).encode("utf-8"), b'"records": [']
+        yield scrub(opening).encode("utf-8") + b'"records": ['
         for index, record in enumerate(run.records):
             text = record.model_dump_json(indent=2)
             text = "\n    " + text.replace("\n", "\n    ")
-            pieces.append(("," if index else "").encode("utf-8") + scrub(text).encode("utf-8"))
-        pieces.append(b"\n  ]" + scrub(closing).encode("utf-8") + b"\n")
-        return b"".join(pieces)
+            yield ("," if index else "").encode("utf-8") + scrub(text).encode("utf-8")
+        yield b"\n  ]" + scrub(closing).encode("utf-8") + b"\n"
