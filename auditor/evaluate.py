@@ -24,7 +24,7 @@ _REASONS = {
     ErrorKind.RATE_LIMITED: "Stripe kept answering 429 Too Many Requests, also after retries",
     ErrorKind.SERVER: "Stripe answered with a server error, also after retries",
     ErrorKind.TIMEOUT: "Stripe did not answer in time",
-    ErrorKind.CONNECTION: "could not connect to Stripe",
+    ErrorKind.CONNECTION: "the connection to Stripe failed",
     ErrorKind.INVALID_RESPONSE: "Stripe's answer could not be read",
     ErrorKind.REFUSED: "the read-only guard refused a request that was not GET",
     ErrorKind.OTHER: "asking Stripe failed",

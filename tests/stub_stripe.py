@@ -207,6 +207,9 @@ class StubStripe:
             self._stopping.wait(600)
             h.close_connection = True
             return True
+        if path in (faults.get("drop") or []):  # close the connection without a word
+            h.close_connection = True
+            return True
         forever = (faults.get("status_forever") or {}).get(path)
         if forever:
             message = (faults.get("messages") or {}).get(path, "stub fault")

@@ -285,10 +285,27 @@ def _connection_kind(exc: stripe.APIConnectionError) -> tuple[ErrorKind, str]:
         return ErrorKind.TIMEOUT, "no answer within the timeout"
     if isinstance(cause, requests.exceptions.ConnectionError) and not isinstance(
             cause, requests.exceptions.ChunkedEncodingError):
-        return ErrorKind.CONNECTION, f"cannot connect ({type(cause).__name__})"
+        return ErrorKind.CONNECTION, _connection_detail(cause)
     if cause is not None:
         return ErrorKind.INVALID_RESPONSE, f"the answer was cut short or unreadable ({type(cause).__name__})"
     return ErrorKind.CONNECTION, "network error"
+
+
+_CONNECTION_DETAILS = (  # words in the cause chain -> what happened, in plain words (never the raw text)
+    (("refused",), "connection refused: nothing answers at that address"),
+    (("name or service not known", "nodename nor servname", "getaddrinfo", "name resolution"),
+     "the host name could not be resolved"),
+    (("remotedisconnected", "connection aborted", "reset by peer", "broken pipe"),
+     "the connection was closed before an answer came"),
+)
+
+
+def _connection_detail(cause: BaseException) -> str:
+    text = repr(cause).lower()
+    for words, detail in _CONNECTION_DETAILS:
+        if any(word in text for word in words):
+            return detail
+    return f"the connection failed ({type(cause).__name__})"
 
 
 def _parse(build: Callable[[], T], path: str) -> tuple[T | None, FetchError | None]:

@@ -76,7 +76,7 @@ def test_stripe_unreachable_cannot_check(capsys) -> None:
     code, out, _ = checklist(capsys, "--tenant", "8XYM4WU2V6NJUM5LZ6C9", "--env", "live", "--stripe-api-base",
                              f"http://127.0.0.1:{port}", "--timeout", "1", "--retries", "0")
     assert code == 3
-    assert "VERDICT: CANNOT CHECK — Stripe could not be asked: could not connect" in out
+    assert "VERDICT: CANNOT CHECK — Stripe could not be asked: the connection to Stripe failed" in out
 
 
 def test_instructions_need_no_stripe(capsys) -> None:

@@ -133,4 +133,5 @@ def test_unreachable_stripe_is_exit_3_for_the_records_only(tmp_path, capsys) -> 
     results = json.loads((tmp_path / "results.json").read_text())
     assert code == 3
     assert [r["status"] for r in results["records"]] == ["error", "error"]
-    assert "could not connect" in results["records"][0]["error"]
+    assert "the connection to Stripe failed" in results["records"][0]["error"]
+    assert "connection refused" in results["records"][0]["error"]

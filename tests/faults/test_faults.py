@@ -30,6 +30,8 @@ SCENARIOS = {
     "read-timeout": ({"hang": ["/v1/events"]}, "error", set(), {"WH010"}, "did not answer in time", 3),
     "never-answers": ({"hang": ["/v1/account"]}, "error", set(), {"ACC003", "WH006", "WH010"},
                       "did not answer in time", 3),
+    "connection-dropped": ({"drop": ["/v1/webhook_endpoints"]}, "error", set(), {"WH002", "WH006"},
+                           "the connection was closed before an answer came", 3),
     "malformed-json": ({"malformed": ["/v1/account"]}, "error", set(), {"ACC003"}, "could not be read", 3),
     "truncated-body": ({"truncated": ["/v1/webhook_endpoints"]}, "error", set(), {"WH006"}, "could not be read", 3),
 }
