@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from auditor.atomic import write_text_atomic
+from auditor.redact import scrub
 from auditor.config import Record, Tenant
 from auditor.evidence import RecordEvidence
 
@@ -28,7 +29,7 @@ def evidence_filename(company_id: str, environment: str) -> str:
 
 def save_evidence(directory: Path, evidence: RecordEvidence) -> Path:
     path = directory / evidence_filename(evidence.company_id, evidence.environment)
-    write_text_atomic(path, evidence.model_dump_json(indent=2))
+    write_text_atomic(path, scrub(evidence.model_dump_json(indent=2)))  # Stripe's text may echo a secret
     return path
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.util import parse_url
 import stripe
 
 from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
@@ -44,13 +46,23 @@ def validate_api_base(url: str | None) -> str:
     """An API base to send secret keys to: https anywhere, plain http only on loopback."""
     if not url:
         return DEFAULT_API_BASE
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{url!r} is not an http(s) URL such as https://api.stripe.com")
+    # URL parsers disagree about these (a backslash or an @ can move the real host elsewhere):
+    # refuse them rather than let the loopback check judge another host than the one connected to.
+    if _AMBIGUOUS.search(url) or parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError(f"{url!r} is not a plain API base: no user info, query, fragment, backslash or spaces")
+    if (parse_url(url).host or "").strip("[]").lower() != parts.hostname.lower():
+        raise ValueError(f"{url!r} is ambiguous: its host reads differently to different URL parsers")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ValueError(f"refusing plain-http API base {url!r}: secret keys would cross the network in clear "
                          "(use https, or http only on localhost)")
     return url.strip().rstrip("/")
+
+
+_AMBIGUOUS = re.compile(r"[\\@\s\x00-\x1f\x7f]")
 
 
 def _is_loopback(host: str) -> bool:
@@ -89,7 +101,7 @@ class StripeSource:
 
     def __post_init__(self) -> None:
         self.api_base = validate_api_base(self.api_base)
-        self._http = ReadOnlyHttpClient(timeout=(min(self.timeout, 10.0), self.timeout))
+        self._http = ReadOnlyHttpClient(timeout=(min(self.timeout, 10.0), self.timeout), api_base=self.api_base)
 
     # --- one record ---------------------------------------------------------
 

@@ -19,7 +19,23 @@ def html_to_pdf(html: str) -> bytes:
 
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    return HTML(string=html, base_url=None).write_pdf()
+    return HTML(string=html, base_url=None, url_fetcher=_no_fetching()).write_pdf()
+
+
+def _no_fetching():
+    """Reports are self-contained: a fetcher that loads only data: URIs, so untrusted text can never fetch a URL."""
+    try:
+        from weasyprint.urls import URLFetcher  # newer WeasyPrint: a fetcher object
+    except ImportError:
+        from weasyprint.urls import default_url_fetcher
+
+        def fetch(url: str, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"reports load no external resources ({url.split(':', 1)[0]}: refused)")
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
+    return URLFetcher(allowed_protocols={"data"})
 
 
 def main() -> int:

@@ -204,3 +204,33 @@ def test_templates_come_from_the_installed_package(tmp_path, monkeypatch) -> Non
     assert isinstance(env.loader, jinja2.PackageLoader) and env.autoescape
     out = render_template("base.html.j2", title="<b>t</b>", generated="now", medium="screen", css="")
     assert "&lt;b&gt;t&lt;/b&gt;" in out
+
+
+def test_pdf_layout_fetches_nothing_even_if_markup_asks() -> None:
+    """Should markup ever slip past escaping, WeasyPrint still may not fetch a URL (or reveal the run to a server)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from auditor.render.pdf_child import html_to_pdf
+
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        pdf = html_to_pdf(f'<link rel="stylesheet" href="{base}/style.css"><p>text</p><img src="{base}/pixel.png">'
+                          f'<p style="background: url({base}/bg.png)">more</p>')
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert pdf.startswith(b"%PDF") and hits == []
