@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -83,24 +84,33 @@ class Delivery:
         return None
 
     def _mail(self, run: RunResult, changes: Changes | None, tenants: list[Tenant], output: Path) -> None:
-        from auditor.mail import SmtpSettings, compose, send, should_send, tenant_run
+        from auditor.mail import SmtpSettings, compose, send, should_send
 
         if not should_send(self.email_when, run, changes):  # type: ignore[arg-type]
             click.echo(f"no email: nothing to report for --email-when {self.email_when}", err=True)
             return
-        pdf = _pdf(run, output)
-        messages = [compose(run, changes, self.email_from, list(self.email_to), pdf)] if self.email_to else []
+        messages = [compose(run, changes, self.email_from, list(self.email_to), _pdf(run, output))
+                    ] if self.email_to else []
         if self.email_tenant_contacts:
-            for tenant in tenants:
-                mine = tenant_run(run, tenant.company_id)
-                if tenant.contact and mine.records:
-                    messages.append(compose(mine, None, self.email_from, [tenant.contact], _pdf(mine, None),
-                                            heading=f"Stripe setup check for {tenant.name}"))
+            messages += _tenant_messages(run, tenants, self.email_from)
         smtp = SmtpSettings(host=self.smtp_host, port=self.smtp_port or _DEFAULT_PORTS[self.smtp_tls],
                             tls=self.smtp_tls, user=os.environ.get("AUDIT_SMTP_USER"),  # type: ignore[arg-type]
                             password=os.environ.get("AUDIT_SMTP_PASSWORD"))
         send(messages, smtp)
         click.echo(f"sent {len(messages)} email(s) through {smtp.host}:{smtp.port}", err=True)
+
+
+def _tenant_messages(run: RunResult, tenants: list[Tenant], sender: str) -> list:
+    """One message per tenant with a contact: only its own records, its own PDF (laid out by one child)."""
+    from auditor.mail import compose, tenant_run
+    from auditor.render import RenderOptions
+    from auditor.render.pdf import pdfs_isolated
+
+    mine = [(tenant, tenant_run(run, tenant.company_id)) for tenant in tenants if tenant.contact]
+    mine = [(tenant, own) for tenant, own in mine if own.records]
+    with closing(pdfs_isolated((own for _, own in mine), RenderOptions())) as pdfs:
+        return [compose(own, None, sender, [tenant.contact], pdf, heading=f"Stripe setup check for {tenant.name}")
+                for (tenant, own), pdf in zip(mine, pdfs)]
 
 
 def _pdf(run: RunResult, output: Path | None) -> bytes:

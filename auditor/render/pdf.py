@@ -14,12 +14,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.redact import scrub
 from auditor.render import RenderOptions
 from auditor.render.html import common_context
+from auditor.render.pdf_child import FAILED, read_frame, write_frame
 from auditor.render.pdf_child import html_to_pdf  # noqa: F401  (in this process, for callers that want it)
 from auditor.render.templating import render_template, stylesheet
 from auditor.render.view import ReportView, build_view, evidence_header, evidence_lines, evidence_row
@@ -89,12 +91,13 @@ class LayoutProcess:
     its memory is returned to the system when it exits (peak: ``getrusage(RUSAGE_CHILDREN)``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, batch: bool = False) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen([sys.executable, "-m", "auditor.render.pdf_child"], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        command = [sys.executable, "-m", "auditor.render.pdf_child"] + (["--batch"] if batch else [])
+        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL if batch else subprocess.PIPE, env=env)
 
     def render(self, html: str) -> bytes:
         pdf, err = self._proc.communicate(html.encode("utf-8"))
@@ -106,7 +109,28 @@ class LayoutProcess:
             raise PdfError(scrub(f"the PDF could not be laid out: {reason}"))
         return pdf
 
+    def render_next(self, html: str) -> bytes:
+        """One document of many (``batch=True``): WeasyPrint is imported once for all of them."""
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        try:
+            write_frame(self._proc.stdin, html.encode("utf-8"))
+            pdf = read_frame(self._proc.stdout)
+        except BrokenPipeError:
+            pdf = None
+        if pdf is None:
+            code = self._proc.wait()
+            raise PdfError(f"the PDF layout process ended (exit status {code}{', out of memory?' if code < 0 else ''})")
+        if pdf.startswith(FAILED):
+            raise PdfError(scrub(f"the PDF could not be laid out: {pdf[len(FAILED):].decode('utf-8', 'replace')}"))
+        return pdf
+
     def close(self) -> None:
+        if self._proc.stdin is not None and not self._proc.stdin.closed:
+            try:
+                self._proc.stdin.close()  # a batch child ends when its input does
+                self._proc.wait(timeout=5)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                pass
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
@@ -122,6 +146,13 @@ def html_to_pdf_isolated(html: str) -> bytes:
     """Lay out ``html`` as a PDF in a child process (see :class:`LayoutProcess`); the checklist reuses it."""
     with LayoutProcess() as child:
         return child.render(html)
+
+
+def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions) -> Iterator[bytes]:
+    """The PDF report of each run, laid out one after another by one child process (per-tenant mail)."""
+    with LayoutProcess(batch=True) as child:
+        for run in runs:
+            yield child.render_next(report_pdf_html(run, options))
 
 
 class PdfRenderer:

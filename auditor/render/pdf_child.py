@@ -1,6 +1,7 @@
 """The PDF layout process: HTML on standard input, the PDF on standard output.
 
     python -m auditor.render.pdf_child < report.html > report.pdf
+    python -m auditor.render.pdf_child --batch     # framed: many documents, WeasyPrint imported once
 
 Started by :func:`auditor.render.pdf.html_to_pdf_isolated`, so that WeasyPrint's
 memory (hundreds of MB for a fleet) is returned to the system when it exits. It
@@ -38,9 +39,39 @@ def _no_fetching():
     return URLFetcher(allowed_protocols={"data"})
 
 
+FRAME = 8  # bytes of a big-endian length before each document in --batch mode
+FAILED = b"FAILED:"  # a --batch answer that is an error message instead of a PDF
+
+
+def read_frame(stream) -> bytes | None:
+    head = stream.read(FRAME)
+    if len(head) < FRAME:
+        return None
+    size = int.from_bytes(head, "big")
+    return stream.read(size)
+
+
+def write_frame(stream, data: bytes) -> None:
+    stream.write(len(data).to_bytes(FRAME, "big") + data)
+    stream.flush()
+
+
+def batch() -> int:
+    """Lay out framed HTML documents one after another until standard input ends."""
+    while (html := read_frame(sys.stdin.buffer)) is not None:
+        try:
+            pdf = html_to_pdf(html.decode("utf-8"))
+        except Exception as exc:  # one document's failure is that document's answer
+            pdf = FAILED + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+        write_frame(sys.stdout.buffer, pdf)
+    return 0
+
+
 def main() -> int:
     import weasyprint  # noqa: F401  (about a second: done while the parent still builds the HTML)
 
+    if "--batch" in sys.argv[1:]:
+        return batch()
     html = sys.stdin.buffer.read().decode("utf-8")
     if not html:
         return 0  # asked to start and stop: nothing to lay out

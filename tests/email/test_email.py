@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import io
 import email.policy
 import json
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from pypdf import PdfReader
 
 from auditor.cli import main
 from auditor.history import previous_run, stored_runs
@@ -134,6 +136,9 @@ def test_each_tenant_contact_sees_only_its_own_findings(tmp_path, smtp, capsys) 
                        for p in parse(raw).walk() if p.get_content_type() in ("text/plain", "text/html"))
         assert mine in body and TENANTS[mine] in body
         assert other not in text and TENANTS[other] not in body
+        [pdf] = [p.get_payload(decode=True) for p in parse(raw).walk() if p.get_content_type() == "application/pdf"]
+        pdf_text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        assert mine in pdf_text and other not in pdf_text  # its own report attached, laid out for it alone
 
 
 def test_smtp_down_keeps_reports_and_history(tmp_path, capsys, monkeypatch) -> None:
