@@ -234,3 +234,25 @@ def test_pdf_layout_fetches_nothing_even_if_markup_asks() -> None:
         server.shutdown()
         server.server_close()
     assert pdf.startswith(b"%PDF") and hits == []
+
+
+def test_pdf_wraps_a_tenant_name_without_spaces() -> None:
+    """Untrusted text may not run off the page: a 230-character name is broken over lines inside the margins."""
+    from tests.render import synthetic
+
+    name = "Verlagsgesellschaft" * 12 + " GmbH"
+    run = synthetic.run_of([synthetic.record("LONGNAME000000000001", name, "live", "wrong_path")])
+    reader = PdfReader(io.BytesIO(get_renderer("pdf").render(run, RenderOptions())))
+    pieces: list[tuple[float, float, str]] = []  # right edge estimate, page width, text
+
+    for page in reader.pages:
+        width = float(page.mediabox.width)
+
+        def visit(text, cm, tm, font, size, width=width) -> None:
+            if "Verlagsgesellschaft" in text:
+                x = tm[4] * cm[0] + cm[4]
+                pieces.append((x + len(text) * size * cm[0] * 0.5, width, text))  # ~0.5 em a character
+
+        page.extract_text(visitor_text=visit)
+    assert len(pieces) > 2  # the name is found, in several pieces
+    assert all(right <= page_width for right, page_width, _ in pieces), max(pieces)
