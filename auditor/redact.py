@@ -13,6 +13,8 @@ import json
 import re
 import threading
 
+import markupsafe
+
 _PREFIX = re.compile(r"^(?:(?:sk|rk|pk)_(?:live|test)_|whsec_)")
 _SECRET_SHAPED = re.compile(r"(?:(?:sk|rk)_(?:live|test)_|whsec_)[A-Za-z0-9]{8,}")
 _MIN_SECRET_LENGTH = 4  # shorter values are not secrets worth the name, and would match ordinary words
@@ -67,8 +69,8 @@ def written_forms(secret: str) -> set[str]:
     def once(text: str) -> set[str]:
         backslashed = text.encode("unicode_escape").decode("ascii")  # as repr() writes it inside a longer text
         return {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], repr(text)[1:-1],
-                backslashed, backslashed.replace("'", "\\'"), html.escape(text), html.escape(text, quote=False),
-                html.escape(text, quote=False).replace('"', "&quot;")}
+                backslashed, backslashed.replace("'", "\\'"), str(markupsafe.escape(text)),  # Jinja2's escaping
+                html.escape(text), html.escape(text, quote=False), html.escape(text, quote=False).replace('"', "&quot;")}
 
     return {twice for form in once(secret) for twice in once(form)}
 

@@ -61,6 +61,14 @@ def test_each_blocking_cause(capsys, tenant, env, blocking, words) -> None:
     assert "action:" in out
 
 
+def test_a_medium_finding_is_shown_but_does_not_block(capsys) -> None:
+    """Kieler's stage has two plenigo endpoints (WH008, medium): visible and marked ✗, yet READY."""
+    code, out, _ = checklist(capsys, "--tenant", "K1ELERRUNDSCHAU00005", "--env", "stage", "--evidence", EVIDENCE)
+    assert " 9. [✗] Only one plenigo endpoint" in out and "WH008 [medium] fail" in out
+    assert "(blocking)" not in out
+    assert code == 0 and out.rstrip().splitlines()[-1] == "VERDICT: READY — every critical and high item passes"
+
+
 def test_no_record_for_the_environment_is_not_ready_with_steps(capsys) -> None:
     code, out, _ = checklist(capsys, "--tenant", "RHE1NUFERPODCAST0007", "--env", "live", "--evidence", EVIDENCE)
     assert code == 1

@@ -137,3 +137,20 @@ def test_rules_and_explain(capsys) -> None:
     code, out, _ = run(capsys, "explain", "events-complete")
     assert code == 0 and out.startswith("WH006 events-complete")
     assert "Why it matters" in out and "<missing_events>" in out
+
+
+def test_an_internal_error_is_exit_70_with_a_scrubbed_traceback(tmp_path, capsys, monkeypatch) -> None:
+    """A bug must not pass for a result: its own exit code, the traceback to report, and still no secret."""
+    config = good_fleet(tmp_path)
+    leaked = secrets_of(tmp_path)
+
+    def broken(self, run, options):
+        raise RuntimeError(f"bug while writing, holding {leaked[0]}")
+
+    monkeypatch.setattr("auditor.render.json.JsonRenderer.chunks", broken)
+    code, out, err = run(capsys, "run", "--all-tenants", "--offline", "--config", str(config),
+                         "--format", "json", "--output", str(tmp_path / "out"))
+    assert code == 70
+    assert "internal error (please report it)" in err and "RuntimeError: bug while writing" in err
+    assert not [s for s in leaked if s in out + err]
+    assert not (tmp_path / "out" / "results.json").exists()

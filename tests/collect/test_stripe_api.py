@@ -304,3 +304,33 @@ def test_proxies_honour_no_proxy_and_never_carry_plain_http(monkeypatch) -> None
         "http": "http://proxy.corp.test:3128", "https": "http://proxy.corp.test:3128"}
     assert not ReadOnlyHttpClient(api_base="https://stripe-mock.internal:12111")._proxy  # NO_PROXY names it
     assert not ReadOnlyHttpClient(api_base="http://127.0.0.1:12111")._proxy  # keys in clear: never via a proxy
+
+
+@responses.activate
+def test_409_lock_conflict_is_retried(source, sleeps) -> None:
+    """Stripe answers 409 when another request holds the object's lock; a read succeeds when tried again."""
+    responses.get(f"{API}/v1/account", **stripe_error(409, "lock_timeout"))
+    happy(responses)
+    ev = collect(source)
+    assert ev.account is not None and ev.account_error is None and len(sleeps) == 1
+
+
+@responses.activate
+def test_stripe_should_retry_false_is_not_retried(source, sleeps) -> None:
+    responses.get(f"{API}/v1/account", **stripe_error(500, "do not retry", "api_error"),
+                  headers={"Stripe-Should-Retry": "false"})
+    happy(responses)
+    ev = collect(source)
+    assert ev.account_error.kind is ErrorKind.SERVER and sleeps == []
+
+
+@responses.activate
+def test_record_deadline_stops_retrying(sleeps) -> None:
+    """A record may not take longer than its deadline: a retry that would end past it is not made."""
+    source = StripeSource(sleep=sleeps.append, max_retries=10, record_deadline=5.0)
+    happy(responses)
+    responses.replace(responses.GET, f"{API}/v1/account", **stripe_error(429, "slow down", "rate_limit_error"),
+                      headers={"Retry-After": "30"})
+    ev = collect(source)
+    assert ev.account_error.kind is ErrorKind.RATE_LIMITED and sleeps == []  # 30 s would pass the 5 s deadline
+    assert ev.webhook_endpoints is not None  # the record's other reads still happen

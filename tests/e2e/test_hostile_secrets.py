@@ -7,6 +7,7 @@ XML-escaped (report.html, junit.xml, checklists), repr-escaped (the SDK's log li
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from auditor.redact import written_forms
 from rules.guide import REQUIRED_EVENTS, callback_url
 from auditor.config import Environment
 from tests.stub_stripe import StubStripe, make_account, make_endpoint
@@ -91,13 +91,23 @@ def test_irregular_secrets_never_appear_in_any_form(tmp_path) -> None:
         checklist = _audit(["checklist", "--tenant", CID_A, "--env", "stage", "--config", str(config),
                             "--stripe-api-base", stub.url, "--format", "table,html,pdf", "--output", str(out)],
                            tmp_path)
-    assert run.returncode in (1, 3), run.stderr
-    assert checklist.returncode in (0, 1), checklist.stderr
+    assert run.returncode == 1, run.stderr  # A fails WH001 (the signing secret is not whsec_…); B could not be asked
+    assert checklist.returncode == 1, checklist.stderr  # NOT READY: WH001 is critical
     texts = {"run stdout": run.stdout, "run stderr": run.stderr, "checklist stdout": checklist.stdout,
              "checklist stderr": checklist.stderr, **_texts(out), **_texts(evidence), **_texts(history)}
     assert any(name.endswith(".pdf") for name in texts) and any("evidence" in name for name in texts)
     assert "DEBUG" in run.stderr  # the SDK's own log lines were on
     assert "Hostile" in texts[str(out / "report.html")]  # the texts around the secrets are still there
-    leaks = [(name, form) for secret in (SIGNING, SHORT_KEY, GOOD_KEY) for form in written_forms(secret)
-             for name, text in texts.items() if form in text]
+    leaks = [(name, secret) for name, text in texts.items() for view in readings(text)
+             for secret in (SIGNING, SHORT_KEY, GOOD_KEY) if secret in view]
     assert leaks == []
+
+
+def readings(text: str) -> list[str]:
+    """The text as a reader sees it after each kind of unescaping an output may apply (independent of the code)."""
+    def unbackslash(value: str) -> str:
+        return value.encode("latin-1", "backslashreplace").decode("unicode_escape", "replace")
+
+    views = [text, html.unescape(text), unbackslash(text)]
+    views += [html.unescape(unbackslash(text)), unbackslash(html.unescape(text)), html.unescape(html.unescape(text))]
+    return views

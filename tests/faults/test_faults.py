@@ -99,3 +99,45 @@ def test_verbose_logging_never_shows_a_secret(fleet, tmp_path, capfd) -> None:
     from auditor.logs import setup_logging
 
     setup_logging(0)
+
+
+def test_forked_worker_processes_give_the_same_results_as_one_thread(tmp_path, capsys) -> None:
+    """Large fleets are split over forked processes: every record must come back, in order, unchanged."""
+    config, world, _ = build_fleet(tmp_path / "fleet", tenants=7)
+    world[live_key(world, 3)]["faults"] = {"status_forever": {"/v1/account": 403}}
+    outputs = {}
+    with StubStripe(world) as stub:
+        for name, flags in (("threads", ["--workers", "1"]), ("processes", ["--workers", "4", "--processes", "2"])):
+            code = main(["run", "--all-tenants", "--config", str(config), "--stripe-api-base", stub.url, *flags,
+                         "--format", "json", "--output", str(tmp_path / name), "--quiet"])
+            outputs[name] = (code, json.loads((tmp_path / name / "results.json").read_text()))
+    capsys.readouterr()
+
+    def verdicts(results: dict) -> list:
+        return [(r["company_id"], r["environment"], r["status"], r["error"],
+                 [(c["rule"], c["status"], c["message"]) for c in r["checks"]]) for r in results["records"]]
+
+    (code_t, threads), (code_p, processes) = outputs["threads"], outputs["processes"]
+    assert code_t == code_p == 3 and len(processes["records"]) == 14
+    assert verdicts(processes) == verdicts(threads)
+    assert processes["summary"] == threads["summary"] == {"records": 14, "pass": 13, "fail": 0, "error": 1}
+
+
+def test_saved_evidence_re_audits_to_the_same_results(tmp_path, capsys) -> None:
+    """--save-evidence keeps what Stripe answered; --evidence re-audits it without Stripe, to the same verdicts."""
+    config, world, secrets = build_fleet(tmp_path / "fleet", tenants=3)
+    world[live_key(world, 1)]["faults"] = {"status_forever": {"/v1/events": 500}, "headers": FAST}
+    world[live_key(world, 2)]["webhook_endpoints"][0]["enabled_events"] = ["payment_intent.succeeded"]
+    with StubStripe(world) as stub:
+        live_code = main(["run", "--all-tenants", "--config", str(config), "--stripe-api-base", stub.url,
+                          "--retries", "1", "--save-evidence", str(tmp_path / "evidence"), "--format", "json",
+                          "--output", str(tmp_path / "live"), "--quiet"])
+    saved_code = main(["run", "--all-tenants", "--config", str(config), "--evidence", str(tmp_path / "evidence"),
+                       "--format", "json", "--output", str(tmp_path / "saved"), "--quiet"])
+    capsys.readouterr()
+    live, saved = (json.loads((tmp_path / name / "results.json").read_text()) for name in ("live", "saved"))
+    assert live_code == saved_code == 1
+    assert [(r["status"], r["checks"]) for r in saved["records"]] == [(r["status"], r["checks"]) for r in live["records"]]
+    assert saved["mode"] != live["mode"]
+    files = sorted(p.name for p in (tmp_path / "evidence").iterdir())
+    assert len(files) == 6 and not [s for s in secrets for p in (tmp_path / "evidence").iterdir() if s in p.read_text()]

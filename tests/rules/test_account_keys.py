@@ -77,6 +77,15 @@ def test_acc004_inactive_live_account_lists_what_is_due() -> None:
     assert "external_account" in result.remediation
 
 
+def test_acc004_each_flag_alone_blocks_going_live() -> None:
+    for flag in ("charges_enabled", "payouts_enabled", "details_submitted"):
+        values = {"charges_enabled": True, "payouts_enabled": True, "details_submitted": True, flag: False}
+        result = check("ACC004", context(ev=evidence(account=Account(id=ACCOUNT, **values))))
+        assert result.status.value == "fail" and flag in result.message, flag
+    active = Account(id=ACCOUNT, charges_enabled=True, payouts_enabled=True, details_submitted=True)
+    assert check("ACC004", context(ev=evidence(account=active))).status.value == "pass"
+
+
 def test_stripe_rules_skipped_when_not_asked() -> None:
     ctx = context(ev=evidence(not_asked="offline mode (--offline)"))
     for rule_id in ("ACC003", "KEY005", "WH002", "WH006", "WH010"):
@@ -159,6 +168,8 @@ def test_key006_keys_of_one_account() -> None:
     result = check("KEY006", context(record(publishable_key=pk(LIVE, other))))
     assert result.status.value == "fail" and other in result.message and ACCOUNT in result.message
     assert status("KEY006", account_id="acct_1Yyyyyyyyyyyyyyy") == "fail"
+    result = check("KEY006", context(record(secret_key=secret(sk(LIVE, other)))))  # only the secret key differs
+    assert result.status.value == "fail" and f"secret key: {other}" in result.message
 
 
 def test_key006_skipped_for_old_short_keys() -> None:

@@ -50,4 +50,3 @@ def test_ten003_own_stage_and_live_do_not_count() -> None:
     other = tenant(record(LIVE, account_id="acct_1Qqqqqqqqqqqqqqq", secret_key=secret(sk(LIVE, "acct_1Qqqqqqqqqqqqqqq"))),
                    company_id="OTHER000000000000009")
     assert check("TEN003", context(ten.record(LIVE), ten=ten, fleet=[ten, other])).status.value == "pass"
-    assert CID
