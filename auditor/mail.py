@@ -89,14 +89,24 @@ def tenant_run(run: RunResult, company_id: str) -> RunResult:
 
 
 def send(messages: list[EmailMessage], smtp: SmtpSettings, sleep: Callable[[float], None] | None = None) -> None:
-    """Send every message over one connection, retrying the connection a few times."""
+    """Send every message, reconnecting a few times; a message is never sent twice.
+
+    A recipient the server refuses (a tenant contact with a wrong address) costs
+    that message only: the others are still sent, and the error names it.
+    """
+    pending = list(messages)
+    refused: list[str] = []
     last: Exception | None = None
     for attempt in range(smtp.attempts):
         try:
             with _connect(smtp) as client:
-                for message in messages:
-                    client.send_message(message)
-            return
+                while pending:
+                    try:
+                        client.send_message(pending[0])
+                    except smtplib.SMTPRecipientsRefused as exc:
+                        refused.append(", ".join(exc.recipients) or str(pending[0]["To"]))
+                    pending.pop(0)
+            break
         except (smtplib.SMTPException, OSError) as exc:
             last = exc
             if isinstance(exc, (smtplib.SMTPNotSupportedError, smtplib.SMTPAuthenticationError, ssl.SSLError)):
@@ -104,7 +114,12 @@ def send(messages: list[EmailMessage], smtp: SmtpSettings, sleep: Callable[[floa
             log.info("sending mail failed (%s), attempt %d of %d", type(exc).__name__, attempt + 1, smtp.attempts)
             if attempt + 1 < smtp.attempts:
                 (sleep or time.sleep)(2.0 * (attempt + 1))
-    raise EmailError(_reason(last, smtp))
+    if pending:
+        raise EmailError(_reason(last, smtp) + (f" ({len(messages) - len(pending)} of {len(messages)} sent)"
+                                                if len(pending) < len(messages) else ""))
+    if refused:
+        raise EmailError(scrub(f"the SMTP server refused {len(refused)} of {len(messages)} message(s), "
+                               f"to: {'; '.join(refused)}"))
 
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:

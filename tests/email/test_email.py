@@ -9,6 +9,7 @@ import json
 import socket
 from email.message import Message
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -148,7 +149,7 @@ def test_each_tenant_contact_sees_only_its_own_findings(tmp_path, smtp, capsys) 
 
 
 def test_smtp_down_keeps_reports_and_history(tmp_path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr("auditor.mail.time.sleep", lambda s: None)
+    monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=lambda s: None))  # this module's waits only
     config, _ = write_fleet(tmp_path)
     code = main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json,html",
                  "--output", str(tmp_path / "out"), "--history", str(tmp_path / "history"), "--email-to", "x@y.test",
@@ -205,3 +206,82 @@ def test_audit_diff(tmp_path, capsys) -> None:
     assert "1 new, 1 resolved, 0 new errors" in out
     (tmp_path / "broken.json").write_text("{")
     assert main(["diff", str(tmp_path / "broken.json"), str(tmp_path / "new" / "out" / "results.json")]) == 2
+
+
+class Moody(Inbox):
+    """An SMTP server with faults: refuses some recipients, and answers 451 to the DATA commands numbered in ``busy``."""
+
+    def __init__(self, refuse: set[str] = frozenset(), busy: set[int] = frozenset()) -> None:
+        super().__init__()
+        self.refuse, self.busy, self.data_commands = refuse, busy, 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.data_commands += 1
+        if self.data_commands in self.busy:
+            return "451 4.3.0 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def serve(handler, **kwargs) -> Controller:
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
+    controller.start()
+    return controller
+
+
+def test_a_refused_contact_costs_only_its_own_message(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=lambda s: None))  # this module's waits only
+    beta = "pay@beta0000000000000002.test"
+    controller = serve(Moody(refuse={beta}))
+    try:
+        code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--email-tenant-contacts")
+    finally:
+        controller.stop()
+    err = capsys.readouterr().err
+    assert code == 4 and f"refused 1 of 3 message(s), to: {beta}" in err
+    delivered = sorted(r for rcpts, _ in controller.handler.messages for r in rcpts)
+    assert delivered == ["ops@plenigo.test", "pay@alpha000000000000001.test"]
+
+
+def test_a_busy_server_is_retried_and_nothing_is_sent_twice(tmp_path, capsys, monkeypatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=waits.append))
+    controller = serve(Moody(busy={2, 3}))  # the second message, twice: the first must not be sent again
+    try:
+        code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--email-tenant-contacts")
+    finally:
+        controller.stop()
+    assert code == 0, capsys.readouterr().err
+    delivered = sorted(r for rcpts, _ in controller.handler.messages for r in rcpts)
+    assert delivered == ["ops@plenigo.test", "pay@alpha000000000000001.test", "pay@beta0000000000000002.test"]
+    assert waits == [2.0, 4.0]  # two reconnections, backing off
+
+
+def test_smtp_login_comes_from_the_environment_only(tmp_path, capsys, monkeypatch) -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, data):
+        logins.append((data.login, data.password))
+        return AuthResult(success=True)
+
+    password = "s3cret-smtp-pass" + "word"
+    monkeypatch.setenv("AUDIT_SMTP_USER", "audit-bot")
+    monkeypatch.setenv("AUDIT_SMTP_PASSWORD", password)
+    controller = serve(Inbox(), authenticator=authenticator, auth_require_tls=False)
+    try:
+        code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test")
+    finally:
+        controller.stop()
+    out, err = capsys.readouterr()
+    assert code == 0 and logins == [(b"audit-bot", password.encode())]
+    assert len(controller.handler.messages) == 1 and password not in out + err
+    assert main(["run", "--all-tenants", "--offline", "--config", str(tmp_path / "tenants.toml"),
+                 "--smtp-password", password]) == 2  # never from a flag
+    capsys.readouterr()
