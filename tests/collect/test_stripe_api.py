@@ -334,3 +334,16 @@ def test_record_deadline_stops_retrying(sleeps) -> None:
     ev = collect(source)
     assert ev.account_error.kind is ErrorKind.RATE_LIMITED and sleeps == []  # 30 s would pass the 5 s deadline
     assert ev.webhook_endpoints is not None  # the record's other reads still happen
+
+
+@responses.activate
+def test_delivery_window_sets_the_events_query(sleeps) -> None:
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+    source = StripeSource(sleep=sleeps.append, delivery_window_days=2, now=lambda: now)
+    happy(responses)
+    ev = collect(source)
+    since = int(now.timestamp()) - 2 * 86400
+    assert f"created%5Bgte%5D={since}" in responses.calls[2].request.url
+    assert ev.failed_events_since == datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)

@@ -141,3 +141,30 @@ def test_saved_evidence_re_audits_to_the_same_results(tmp_path, capsys) -> None:
     assert saved["mode"] != live["mode"]
     files = sorted(p.name for p in (tmp_path / "evidence").iterdir())
     assert len(files) == 6 and not [s for s in secrets for p in (tmp_path / "evidence").iterdir() if s in p.read_text()]
+
+
+def test_stripe_api_base_from_the_environment(fleet, tmp_path, capsys, monkeypatch) -> None:
+    config, world, _ = fleet
+    with StubStripe(world) as stub:
+        monkeypatch.setenv("STRIPE_API_BASE", stub.url)
+        code = main(["run", "--all-tenants", "--config", str(config), "--format", "json", "--output", str(tmp_path)])
+        assert code == 0 and len(stub.requests) == 3 * 6  # three reads for each of the 6 records
+    monkeypatch.setenv("STRIPE_API_BASE", "http://10.0.0.5:12111")
+    assert main(["run", "--all-tenants", "--config", str(config), "--format", "json", "--output", str(tmp_path)]) == 2
+    assert "cross the network in clear" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal_only_and_not_with_quiet(fleet, tmp_path, capsys, monkeypatch) -> None:
+    config, world, _ = fleet
+    world = {k: dict(v) for k, v in world.items()}
+    world[live_key(world, 0)]["faults"] = {"status_forever": {"/v1/account": 403}}
+    args = ["run", "--all-tenants", "--config", str(config), "--format", "json", "--output", str(tmp_path)]
+    with StubStripe(world) as stub:
+        main(args + ["--stripe-api-base", stub.url])
+        assert "auditing" not in capsys.readouterr().err  # standard error is no terminal here
+        monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+        main(args + ["--stripe-api-base", stub.url])
+        err = capsys.readouterr().err
+        assert "auditing (0 failing, 1 errors)" in err and "6/6" in err
+        main(args + ["--stripe-api-base", stub.url, "--quiet"])
+        assert "auditing" not in capsys.readouterr().err
