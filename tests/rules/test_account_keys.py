@@ -102,6 +102,8 @@ def test_stripe_rules_skipped_when_not_asked() -> None:
         (None, "fail", "no publishable key"),
         (pk(LIVE) + "\n", "fail", "a trailing newline"),
         (" " + pk(LIVE), "fail", "a leading space"),
+        (pk(LIVE)[:20] + "\u200b" + pk(LIVE)[20:], "fail", "a zero-width space"),
+        (pk(LIVE)[:-1] + "\u0430", "fail", "cyrillic small letter a (U+0430)"),  # a look-alike of "a"
         ("sk_live_" + "x" * 30, "fail", "not pk_"),
         (pk(LIVE), "pass", "well-formed"),
     ],
@@ -121,7 +123,8 @@ def test_key002_test_key_on_live_and_live_key_on_stage() -> None:
 
 @pytest.mark.parametrize(
     ("value", "verdict"),
-    [(None, "fail"), (sk(LIVE) + " ", "fail"), ("pk_live_" + "x" * 30, "fail"), (sk(LIVE), "pass"),
+    [(None, "fail"), (sk(LIVE) + " ", "fail"), ("\ufeff" + sk(LIVE), "fail"), (sk(LIVE)[:-1] + "\u00a0", "fail"),
+     ("pk_live_" + "x" * 30, "fail"), (sk(LIVE), "pass"),
      (sk(LIVE, kind="rk"), "pass")],
 )
 def test_key003_secret_key_format(value, verdict) -> None:
