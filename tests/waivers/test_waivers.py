@@ -82,6 +82,19 @@ def test_expiring_soon_is_a_reminder(tmp_path, capsys) -> None:
     assert [n["kind"] for n in results["waiver_notices"]] == ["expiring"]
 
 
+def test_a_waiver_holds_through_its_expiry_date(tmp_path, capsys) -> None:
+    code, _, _, results = run(tmp_path, capsys, waiver(expires=TODAY))
+    assert code == 0 and key004(results)["status"] == "waived"
+    assert [n["kind"] for n in results["waiver_notices"]] == ["expiring"]
+
+
+@pytest.mark.parametrize(("days", "reminded"), [(14, True), (15, False), (60, False)])
+def test_reminders_cover_the_next_14_days(tmp_path, capsys, days, reminded) -> None:
+    code, _, _, results = run(tmp_path, capsys, waiver(expires=TODAY + timedelta(days=days)))
+    assert code == 0 and key004(results)["status"] == "waived"
+    assert ("expiring" in [n["kind"] for n in results["waiver_notices"]]) is reminded
+
+
 def test_unused_waiver_is_listed(tmp_path, capsys) -> None:
     code, out, _, results = run(tmp_path, capsys, waiver(), waiver(rule="WH006"))
     assert code == 0 and f"waiver WH006 for {CID} matched no failing check" in out
