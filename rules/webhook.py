@@ -158,7 +158,8 @@ def events_complete(ctx: RecordContext) -> Outcome:
         return passed("the endpoint subscribes to all events (*)", endpoint=endpoint.id)
     missing = [e for e in REQUIRED_EVENTS if e not in enabled]
     if missing:
-        return failed(f"{len(missing)} of {len(REQUIRED_EVENTS)} required events are not subscribed",
+        verb = "is" if len(missing) == 1 else "are"
+        return failed(f"{len(missing)} of {len(REQUIRED_EVENTS)} required events {verb} not subscribed",
                       fill={**_where(endpoint), "missing_events": _bullets(missing)},
                       missing=missing, endpoint=endpoint.id)
     return passed(f"all {len(REQUIRED_EVENTS)} required events are subscribed", endpoint=endpoint.id)

@@ -121,6 +121,14 @@ def test_wh006_lists_exactly_the_missing_events_in_the_guides_order() -> None:
     assert "payment_intent.created" not in result.remediation
 
 
+@pytest.mark.parametrize("gone", REQUIRED_EVENTS)
+def test_wh006_any_single_missing_event_fails(gone) -> None:
+    events = [e for e in REQUIRED_EVENTS if e != gone]
+    result = check("WH006", context(ev=evidence(endpoints=[endpoint(events=events)])))
+    assert result.status.value == "fail" and result.details["missing"] == [gone]
+    assert result.message == "1 of 15 required events is not subscribed"
+
+
 def test_wh006_wildcard_passes_and_wh007_reports_it() -> None:
     ctx = context(ev=evidence(endpoints=[endpoint(events=["*"])]))
     assert check("WH006", ctx).status.value == "pass"
