@@ -53,6 +53,7 @@ def checklist_html(cl: Checklist, medium: str = "screen") -> str:
 
 
 def checklist_pdf(cl: Checklist) -> bytes:
-    from auditor.render.pdf import html_to_pdf
+    """One page: laid out in this process (a child would cost more to start than the page to lay out)."""
+    from auditor.render.pdf_child import html_to_pdf
 
     return html_to_pdf(checklist_html(cl, medium="print"))

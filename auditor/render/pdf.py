@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,6 @@ from auditor.redact import scrub
 from auditor.render import RenderOptions
 from auditor.render.html import common_context
 from auditor.render.pdf_child import FAILED, read_frame, write_frame
-from auditor.render.pdf_child import html_to_pdf  # noqa: F401  (in this process, for callers that want it)
 from auditor.render.templating import render_template, stylesheet
 from auditor.render.view import ReportView, build_view, evidence_header, evidence_lines, evidence_row
 from auditor.results import CheckStatus, RunResult, Severity
@@ -85,32 +85,22 @@ class PdfError(RuntimeError):
 
 
 class LayoutProcess:
-    """A child Python process that lays out one HTML page as a PDF (``auditor.render.pdf_child``).
+    """A child Python process that lays out HTML documents as PDFs (``auditor.render.pdf_child``).
 
     Started before the HTML is ready, so that WeasyPrint's slow import overlaps with building it;
-    its memory is returned to the system when it exits (peak: ``getrusage(RUSAGE_CHILDREN)``).
+    one child lays out many documents (per-tenant mail) with one import; its memory is returned
+    to the system when it exits (peak: ``getrusage(RUSAGE_CHILDREN)``).
     """
 
-    def __init__(self, batch: bool = False) -> None:
+    def __init__(self) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        command = [sys.executable, "-m", "auditor.render.pdf_child"] + (["--batch"] if batch else [])
-        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL if batch else subprocess.PIPE, env=env)
+        self._errors = tempfile.TemporaryFile()  # a file, not a pipe: the child's warnings can never block it
+        self._proc = subprocess.Popen([sys.executable, "-m", "auditor.render.pdf_child"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=self._errors, env=env)
 
     def render(self, html: str) -> bytes:
-        pdf, err = self._proc.communicate(html.encode("utf-8"))
-        if self._proc.returncode != 0 or not pdf.startswith(b"%PDF"):
-            lines = err.decode("utf-8", "replace").strip().splitlines()
-            reason = lines[-1] if lines else f"exit status {self._proc.returncode}"
-            if self._proc.returncode and self._proc.returncode < 0:
-                reason = f"killed by signal {-self._proc.returncode} (out of memory?)"
-            raise PdfError(scrub(f"the PDF could not be laid out: {reason}"))
-        return pdf
-
-    def render_next(self, html: str) -> bytes:
-        """One document of many (``batch=True``): WeasyPrint is imported once for all of them."""
         assert self._proc.stdin is not None and self._proc.stdout is not None
         try:
             write_frame(self._proc.stdin, html.encode("utf-8"))
@@ -118,22 +108,28 @@ class LayoutProcess:
         except BrokenPipeError:
             pdf = None
         if pdf is None:
-            code = self._proc.wait()
-            raise PdfError(f"the PDF layout process ended (exit status {code}{', out of memory?' if code < 0 else ''})")
+            raise PdfError(scrub(f"the PDF could not be laid out: {self._why_it_ended()}"))
         if pdf.startswith(FAILED):
             raise PdfError(scrub(f"the PDF could not be laid out: {pdf[len(FAILED):].decode('utf-8', 'replace')}"))
         return pdf
 
+    def _why_it_ended(self) -> str:
+        code = self._proc.wait()
+        if code < 0:
+            return f"killed by signal {-code} (out of memory?)"
+        self._errors.seek(0)
+        lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {code}"
+
     def close(self) -> None:
-        if self._proc.stdin is not None and not self._proc.stdin.closed:
-            try:
-                self._proc.stdin.close()  # a batch child ends when its input does
-                self._proc.wait(timeout=5)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                pass
-        if self._proc.poll() is None:
+        try:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()  # the child ends when its input does
+            self._proc.wait(timeout=5)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
             self._proc.kill()
             self._proc.wait()
+        self._errors.close()
 
     def __enter__(self) -> "LayoutProcess":
         return self
@@ -142,17 +138,11 @@ class LayoutProcess:
         self.close()
 
 
-def html_to_pdf_isolated(html: str) -> bytes:
-    """Lay out ``html`` as a PDF in a child process (see :class:`LayoutProcess`); the checklist reuses it."""
-    with LayoutProcess() as child:
-        return child.render(html)
-
-
 def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions) -> Iterator[bytes]:
     """The PDF report of each run, laid out one after another by one child process (per-tenant mail)."""
-    with LayoutProcess(batch=True) as child:
+    with LayoutProcess() as child:
         for run in runs:
-            yield child.render_next(report_pdf_html(run, options))
+            yield child.render(report_pdf_html(run, options))
 
 
 class PdfRenderer:

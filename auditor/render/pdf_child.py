@@ -1,11 +1,10 @@
-"""The PDF layout process: HTML on standard input, the PDF on standard output.
+"""The PDF layout process: framed HTML documents on standard input, framed PDFs on standard output.
 
-    python -m auditor.render.pdf_child < report.html > report.pdf
-    python -m auditor.render.pdf_child --batch     # framed: many documents, WeasyPrint imported once
-
-Started by :func:`auditor.render.pdf.html_to_pdf_isolated`, so that WeasyPrint's
-memory (hundreds of MB for a fleet) is returned to the system when it exits. It
-imports nothing of the auditor but this module's package.
+Started by :class:`auditor.render.pdf.LayoutProcess`, so that WeasyPrint's
+memory (hundreds of MB for a fleet) is returned to the system when it exits,
+and so that many documents share one import of WeasyPrint. It imports nothing
+of the auditor but this module's package. Each frame is an 8-byte big-endian
+length and the bytes; an answer starting with ``FAILED:`` is an error message.
 """
 
 from __future__ import annotations
@@ -39,8 +38,8 @@ def _no_fetching():
     return URLFetcher(allowed_protocols={"data"})
 
 
-FRAME = 8  # bytes of a big-endian length before each document in --batch mode
-FAILED = b"FAILED:"  # a --batch answer that is an error message instead of a PDF
+FRAME = 8  # bytes of a big-endian length before each document
+FAILED = b"FAILED:"  # an answer that is an error message instead of a PDF
 
 
 def read_frame(stream) -> bytes | None:
@@ -48,7 +47,8 @@ def read_frame(stream) -> bytes | None:
     if len(head) < FRAME:
         return None
     size = int.from_bytes(head, "big")
-    return stream.read(size)
+    data = stream.read(size)
+    return data if len(data) == size else None  # cut short: the other side ended
 
 
 def write_frame(stream, data: bytes) -> None:
@@ -56,27 +56,16 @@ def write_frame(stream, data: bytes) -> None:
     stream.flush()
 
 
-def batch() -> int:
+def main() -> int:
     """Lay out framed HTML documents one after another until standard input ends."""
+    import weasyprint  # noqa: F401  (about a second: done while the parent still builds the HTML)
+
     while (html := read_frame(sys.stdin.buffer)) is not None:
         try:
             pdf = html_to_pdf(html.decode("utf-8"))
         except Exception as exc:  # one document's failure is that document's answer
             pdf = FAILED + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
         write_frame(sys.stdout.buffer, pdf)
-    return 0
-
-
-def main() -> int:
-    import weasyprint  # noqa: F401  (about a second: done while the parent still builds the HTML)
-
-    if "--batch" in sys.argv[1:]:
-        return batch()
-    html = sys.stdin.buffer.read().decode("utf-8")
-    if not html:
-        return 0  # asked to start and stop: nothing to lay out
-    sys.stdout.buffer.write(html_to_pdf(html))
-    sys.stdout.buffer.flush()
     return 0
 
 
