@@ -58,13 +58,13 @@ def register_secret(value: str | None) -> None:
         for candidate in {value, value.strip()}:
             if _SECRET_SHAPED.fullmatch(candidate):
                 continue
-            for form in written_forms(candidate):
+            for form in _written_forms(candidate):
                 if form not in _irregular:
                     _irregular[form] = candidate
                     _pattern = None
 
 
-def written_forms(secret: str) -> set[str]:
+def _written_forms(secret: str) -> set[str]:
     """The secret as outputs may write it: raw, escaped for JSON, HTML, XML and Python's repr, and twice-escaped."""
     def once(text: str) -> set[str]:
         backslashed = text.encode("unicode_escape").decode("ascii")  # as repr() writes it inside a longer text
