@@ -14,7 +14,6 @@ from auditor.changes import Changes, compare
 from auditor.config import Tenant
 from auditor.results import ExitCode, RunResult
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 _DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
@@ -66,7 +65,8 @@ class Delivery:
 
         return previous_run(self.history) if self.history else None
 
-    def deliver(self, run: RunResult, previous: RunResult | None, tenants: list[Tenant], output: Path) -> int | None:
+    def deliver(self, run: RunResult, previous: RunResult | None, tenants: list[Tenant],
+                written: list[Path]) -> int | None:
         """Store the run, then mail it; a mail that cannot be sent is exit code 4 (reports are written)."""
         if self.history:
             from auditor.history import store_run
@@ -77,19 +77,19 @@ class Delivery:
             return None
         changes = compare(previous, run) if previous is not None else None
         try:
-            self._mail(run, changes, tenants, output)
+            self._mail(run, changes, tenants, written)
         except Exception as exc:  # EmailError, or a PDF that could not be made: the reports are already written
             click.echo(f"error: the compliance email was not sent: {exc}", err=True)
             return ExitCode.EMAIL_FAILED
         return None
 
-    def _mail(self, run: RunResult, changes: Changes | None, tenants: list[Tenant], output: Path) -> None:
+    def _mail(self, run: RunResult, changes: Changes | None, tenants: list[Tenant], written: list[Path]) -> None:
         from auditor.mail import SmtpSettings, compose, send, should_send
 
         if not should_send(self.email_when, run, changes):  # type: ignore[arg-type]
             click.echo(f"no email: nothing to report for --email-when {self.email_when}", err=True)
             return
-        messages = [compose(run, changes, self.email_from, list(self.email_to), _pdf(run, output))
+        messages = [compose(run, changes, self.email_from, list(self.email_to), _pdf(run, written))
                     ] if self.email_to else []
         if self.email_tenant_contacts:
             messages += _tenant_messages(run, tenants, self.email_from)
@@ -113,10 +113,11 @@ def _tenant_messages(run: RunResult, tenants: list[Tenant], sender: str) -> list
                 for (tenant, own), pdf in zip(mine, pdfs)]
 
 
-def _pdf(run: RunResult, output: Path | None) -> bytes:
-    """The PDF report: the one just written to ``output`` if there is one, else rendered now."""
-    if output is not None and (output / "report.pdf").exists():
-        return (output / "report.pdf").read_bytes()
+def _pdf(run: RunResult, written: list[Path]) -> bytes:
+    """The PDF report: the one this run just wrote if it wrote one (never an older file), else rendered now."""
+    for path in written:
+        if path.name == "report.pdf":
+            return path.read_bytes()
     from auditor.render import RenderOptions, get_renderer
 
     return get_renderer("pdf").render(run, RenderOptions())

@@ -106,6 +106,6 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
         for record in run.records:
             if record.evidence is not None:
                 save_evidence(save_dir, record.evidence)
-    write_outputs(run, chosen_formats, output, RenderOptions(previous=previous, color=sys.stdout.isatty()))
-    mail_failed = delivery.deliver(run, previous, fleet_tenants, output)
+    written = write_outputs(run, chosen_formats, output, RenderOptions(previous=previous, color=sys.stdout.isatty()))
+    mail_failed = delivery.deliver(run, previous, fleet_tenants, written)
     return mail_failed or (run.exit_code(Severity(fail_on)) if run.records else ExitCode.OK)

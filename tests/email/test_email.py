@@ -285,3 +285,14 @@ def test_smtp_login_comes_from_the_environment_only(tmp_path, capsys, monkeypatc
     assert main(["run", "--all-tenants", "--offline", "--config", str(tmp_path / "tenants.toml"),
                  "--smtp-password", password]) == 2  # never from a flag
     capsys.readouterr()
+
+
+def test_an_older_report_pdf_in_the_output_folder_is_never_attached(tmp_path, smtp, capsys) -> None:
+    controller, inbox = smtp
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.pdf").write_bytes(b"%PDF-1.7 last week's report")
+    audit(tmp_path, controller, "--email-to", "ops@plenigo.test")  # --format json: no PDF written this run
+    [(_, raw)] = inbox.messages
+    [pdf] = [p.get_payload(decode=True) for p in parse(raw).walk() if p.get_content_type() == "application/pdf"]
+    assert b"last week" not in pdf and "ALPHA000000000000001" in "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
