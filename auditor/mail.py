@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Callable, Literal
+from typing import Literal
 
 from auditor.changes import Changes
 from auditor.redact import scrub
@@ -88,7 +88,7 @@ def tenant_run(run: RunResult, company_id: str) -> RunResult:
     return mine
 
 
-def send(messages: list[EmailMessage], smtp: SmtpSettings, sleep: Callable[[float], None] | None = None) -> None:
+def send(messages: list[EmailMessage], smtp: SmtpSettings) -> None:
     """Send every message, reconnecting a few times; a message is never sent twice.
 
     A recipient the server refuses (a tenant contact with a wrong address) costs
@@ -113,7 +113,7 @@ def send(messages: list[EmailMessage], smtp: SmtpSettings, sleep: Callable[[floa
                 break  # retrying cannot help
             log.info("sending mail failed (%s), attempt %d of %d", type(exc).__name__, attempt + 1, smtp.attempts)
             if attempt + 1 < smtp.attempts:
-                (sleep or time.sleep)(2.0 * (attempt + 1))
+                time.sleep(2.0 * (attempt + 1))
     if pending:
         raise EmailError(_reason(last, smtp) + (f" ({len(messages) - len(pending)} of {len(messages)} sent)"
                                                 if len(pending) < len(messages) else ""))
