@@ -36,7 +36,7 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
     CPU time per record).
     """
 
-    def __init__(self, timeout: float | tuple[float, float] = 80, api_base: str = "https://api.stripe.com",
+    def __init__(self, timeout: float | tuple[float, float] = 80, api_base: str = stripe.DEFAULT_API_BASE,
                  **kwargs: Any):
         proxies = {k: v for k, v in get_environ_proxies(api_base).items() if k in ("http", "https")}
         if api_base.startswith("http://"):

@@ -34,7 +34,7 @@ from rules.text import stray_characters
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.stripe.com"
+DEFAULT_API_BASE = stripe.DEFAULT_API_BASE  # https://api.stripe.com
 PAGE_SIZE = 100
 MAX_EVENT_PAGES = 10
 MAX_ENDPOINT_PAGES = 100
@@ -59,7 +59,7 @@ def validate_api_base(url: str | None) -> str:
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ValueError(f"refusing plain-http API base {url!r}: secret keys would cross the network in clear "
                          "(use https, or http only on localhost)")
-    return url.strip().rstrip("/")
+    return url.rstrip("/")
 
 
 _AMBIGUOUS = re.compile(r"[\\@\s\x00-\x1f\x7f]")
