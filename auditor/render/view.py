@@ -16,6 +16,7 @@ from typing import Any
 from auditor.changes import Changes, compare
 from auditor.evidence import FetchError
 from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult
+from rules.endpoints import points_at_plenigo
 
 ENVIRONMENTS = ("stage", "live")
 STATUSES = tuple(s.value for s in RecordStatus)  # pass, fail, error
@@ -133,7 +134,6 @@ class EndpointRow:
     wildcard: bool
     livemode: bool | None
     description: str | None
-    plenigo: bool
 
 
 @dataclass
@@ -194,7 +194,6 @@ class ReportView:
     records: list[RecordView]
     changes: Changes | None
     mode_text: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> Verdict:
@@ -397,10 +396,6 @@ def url_diff(found: str, expected: str) -> tuple[list[Segment], list[Segment]]:
     return left, right
 
 
-def _is_plenigo(url: str) -> bool:
-    return "plenigo" in url.lower()
-
-
 def _error_text(part: str, error: FetchError) -> str:
     status = f" HTTP {error.http_status}" if error.http_status else ""
     return f"{error.path or part}: {error.kind.value}{status} ({error.message})"
@@ -418,9 +413,9 @@ def evidence_row(record: RecordResult) -> EvidenceRow:
         row.account_id = a.id
         row.flags = (a.charges_enabled, a.payouts_enabled, a.details_submitted)
     if e.webhook_endpoints is not None:
-        ours = sorted(e.webhook_endpoints, key=lambda w: not _is_plenigo(w.url))
+        ours = sorted(e.webhook_endpoints, key=lambda w: not points_at_plenigo(w))
         row.endpoints = [EndpointRow(w.id, w.url, w.status, len(w.enabled_events), "*" in w.enabled_events,
-                                     w.livemode, w.description, _is_plenigo(w.url)) for w in ours]
+                                     w.livemode, w.description) for w in ours]
     if e.failed_events is not None:
         row.failed_events, row.failed_truncated = len(e.failed_events), e.failed_events_truncated
     for part in ("account", "webhook_endpoints", "failed_events"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import io
 import email.policy
-import json
 import socket
 from email.message import Message
 from pathlib import Path

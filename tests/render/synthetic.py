@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
-from auditor.results import CheckResult, CheckStatus, RecordResult, RunResult, Severity, Waiver
+from auditor.results import CheckResult, RecordResult, RunResult, Severity, Waiver
 from rules import all_rules
 from rules.guide import REQUIRED_EVENTS
 
