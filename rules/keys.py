@@ -57,8 +57,7 @@ def publishable_key_environment(ctx: RecordContext) -> Outcome:
                 "where the {environment} record of {company_id} reads it, exactly as copied{problem}.",
 )
 def secret_key_format(ctx: RecordContext) -> Outcome:
-    secret = ctx.record.secret_key
-    return _key_format(secret.reveal() if secret else None, "secret key", ("sk_", "rk_"))
+    return _key_format(_secret_key(ctx), "secret key", ("sk_", "rk_"))
 
 
 @rule(
@@ -70,8 +69,7 @@ def secret_key_format(ctx: RecordContext) -> Outcome:
                 "({sk_prefix}…) into the {environment} record of {company_id}.",
 )
 def secret_key_environment(ctx: RecordContext) -> Outcome:
-    secret = ctx.record.secret_key
-    key = secret.reveal() if secret else ""
+    key = _secret_key(ctx)
     if not key.startswith(("sk_", "rk_")):
         return skipped("no usable secret key (KEY003)")
     return _key_environment(key.strip(), SECRET_PREFIXES[ctx.environment], ctx.environment.value, "secret key")
@@ -114,11 +112,10 @@ def secret_key_accepted(ctx: RecordContext) -> Outcome:
                 "{company_id}.",
 )
 def keys_same_account(ctx: RecordContext) -> Outcome:
-    secret = ctx.record.secret_key
     named = {
         "account ID": (ctx.record.account_id or "").strip() or None,
         "publishable key": embedded_account(ctx.record.publishable_key),
-        "secret key": embedded_account(secret.reveal() if secret else None),
+        "secret key": embedded_account(_secret_key(ctx)),
     }
     known = {source: acct for source, acct in named.items() if acct}
     if "publishable key" not in known and "secret key" not in known:
@@ -177,8 +174,7 @@ def secrets_not_inline(ctx: RecordContext) -> Outcome:
                 "{environment} record of {company_id} instead of the restricted key {key}.",
 )
 def secret_key_unrestricted(ctx: RecordContext) -> Outcome:
-    secret = ctx.record.secret_key
-    key = secret.reveal() if secret else ""
+    key = _secret_key(ctx)
     if not key.startswith(("sk_", "rk_")):
         return skipped("no usable secret key (KEY003)")
     if key.startswith("rk_"):
@@ -186,8 +182,14 @@ def secret_key_unrestricted(ctx: RecordContext) -> Outcome:
     return passed(f"{mask(key)} is a standard secret key")
 
 
+def _secret_key(ctx: RecordContext) -> str:
+    """The record's secret key as entered ("" when there is none): rules judge it, outputs only ever mask it."""
+    secret = ctx.record.secret_key
+    return secret.reveal() if secret else ""
+
+
 def _key_format(key: str | None, what: str, prefixes: tuple[str, ...]) -> Outcome:
-    if key is None or key == "":
+    if not key:
         return failed(f"the record has no {what}", fill={"problem": ""})
     stray = stray_characters(key)
     if stray:
