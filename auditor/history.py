@@ -40,13 +40,20 @@ def previous_run(directory: Path) -> RunResult | None:
     return None
 
 
-def store_run(directory: Path, run: RunResult, keep: int | None = None) -> Path:
-    """Store ``run`` and prune the history to the newest ``keep`` runs."""
+def store_run(directory: Path, run: RunResult, keep: int | None = None, written: Path | None = None) -> Path:
+    """Store ``run`` and prune the history to the newest ``keep`` runs.
+
+    ``written`` is this run's results.json when it was just written: copied, not encoded again.
+    """
     from auditor.render import RenderOptions
     from auditor.render.json import JsonRenderer
 
     path = Path(directory) / run_file_name(run, directory)
-    write_bytes_atomic(path, JsonRenderer().chunks(run, RenderOptions()))
+    if written is not None:
+        with open(written, "rb") as source:
+            write_bytes_atomic(path, iter(lambda: source.read(1 << 20), b""))
+    else:
+        write_bytes_atomic(path, JsonRenderer().chunks(run, RenderOptions()))
     if keep:
         for old in stored_runs(directory)[:-keep]:
             old.unlink(missing_ok=True)

@@ -71,7 +71,7 @@ class Delivery:
         if self.history:
             from auditor.history import store_run
 
-            path = store_run(self.history, run, self.keep)
+            path = store_run(self.history, run, self.keep, written=_this_runs(written, "results.json"))
             click.echo(f"stored {path}", err=True)
         if not self.email_to and not self.email_tenant_contacts:
             return None
@@ -113,11 +113,16 @@ def _tenant_messages(run: RunResult, tenants: list[Tenant], sender: str) -> list
                 for (tenant, own), pdf in zip(mine, pdfs)]
 
 
+def _this_runs(written: list[Path], name: str) -> Path | None:
+    """The output file ``name`` if this run wrote it (an older file of that name is never taken)."""
+    return next((path for path in written if path.name == name), None)
+
+
 def _pdf(run: RunResult, written: list[Path]) -> bytes:
-    """The PDF report: the one this run just wrote if it wrote one (never an older file), else rendered now."""
-    for path in written:
-        if path.name == "report.pdf":
-            return path.read_bytes()
+    """The PDF report: the one this run just wrote if it wrote one, else rendered now."""
+    pdf = _this_runs(written, "report.pdf")
+    if pdf is not None:
+        return pdf.read_bytes()
     from auditor.render import RenderOptions, get_renderer
 
     return get_renderer("pdf").render(run, RenderOptions())
