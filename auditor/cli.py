@@ -17,6 +17,8 @@ from auditor.commands.run import run_command
 from auditor.logs import setup_logging
 from auditor.redact import scrub
 from auditor.results import ExitCode
+from auditor.signals import Terminated, stop_on_signals
+from auditor.signals import exit_code as interrupt_exit_code
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -45,15 +47,18 @@ cli.add_command(diff_command)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (never a traceback for a user's mistake)."""
     try:
-        result = cli.main(args=argv, prog_name="audit", standalone_mode=False)
+        with stop_on_signals():
+            result = cli.main(args=argv, prog_name="audit", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("\ninterrupted: no report was written for this run", err=True)
-        return ExitCode.INTERRUPTED
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:  # Ctrl-C, or SIGTERM/SIGHUP (auditor.signals)
+        stop = exc.__cause__ if isinstance(exc.__cause__, Terminated) else exc  # click wraps it in Abort
+        how = f" by {stop.name}" if isinstance(stop, Terminated) else ""
+        click.echo(f"\ninterrupted{how}: no report was written for this run", err=True)
+        return interrupt_exit_code(stop)
     except Exception:  # a bug: say so, scrubbed, with an exit code of its own
         click.echo(scrub("internal error (please report it):\n" + traceback.format_exc()), err=True)
         return ExitCode.INTERNAL
