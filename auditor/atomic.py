@@ -26,7 +26,7 @@ DEFAULT_FILE_MODE = 0o600
 _file_mode = DEFAULT_FILE_MODE
 _batch: ContextVar[list[tuple[str, Path]] | None] = ContextVar("output_batch", default=None)
 _DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-_put_in_place: list[Path] = []  # every file this process has renamed into place, for the interrupt message
+_put_in_place = 0  # files this process has renamed into place, for the interrupt message
 
 
 class OutputError(Exception):
@@ -45,10 +45,12 @@ def set_file_mode(mode: int) -> None:
 
 
 def file_mode() -> int:
+    """The mode new files get: the chosen mode, narrowed by the umask."""
     return _file_mode & ~_umask()
 
 
 def folder_mode() -> int:
+    """Folders: the file mode plus x wherever r is set, and always rwx for the owner."""
     mode = file_mode()
     return mode | ((mode & 0o444) >> 2) | 0o700
 
@@ -88,7 +90,7 @@ def write_bytes_new(directory: Path, name: Callable[[], str], data: bytes | Iter
                 continue
             except OSError as exc:
                 raise OutputError(path, exc) from None
-            _put_in_place.append(path)
+            _count_put_in_place()
             return path
         raise OutputError(first, FileExistsError(17, "no free file name after 100 attempts"))
     finally:
@@ -112,7 +114,13 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 @contextmanager
 def output_batch() -> Iterator[None]:
-    """Files written in the block are put in place together when it ends without an exception, else none is."""
+    """Files written in the block are put in place together when it ends without an exception, else none is.
+
+    A batch inside a batch joins the outer one.
+    """
+    if _batch.get() is not None:
+        yield
+        return
     staged: list[tuple[str, Path]] = []
     token = _batch.set(staged)
     try:
@@ -131,12 +139,17 @@ def output_batch() -> Iterator[None]:
                 for rest, _ in staged[n:]:
                     _unlink(rest)
                 raise OutputError(path, exc) from None
-            _put_in_place.append(path)
+            _count_put_in_place()
 
 
 def files_put_in_place() -> int:
     """How many files this process has put in place so far (complete, renamed from their temporary file)."""
-    return len(_put_in_place)
+    return _put_in_place
+
+
+def _count_put_in_place() -> None:
+    global _put_in_place
+    _put_in_place += 1
 
 
 def make_folder(directory: Path) -> Path:
@@ -203,7 +216,7 @@ def _rename(tmp: str, path: Path) -> None:
     except OSError as exc:
         _unlink(tmp)
         raise OutputError(path, exc) from None
-    _put_in_place.append(path)
+    _count_put_in_place()
 
 
 @contextmanager

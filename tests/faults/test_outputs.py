@@ -228,3 +228,43 @@ def test_sigterm_while_putting_files_in_place_completes_the_set(fleet, tmp_path)
     assert sorted(new) == ["junit.xml", "report.html", "results.json"]
     assert json.loads(new["results.json"])["summary"]["records"] == 4
     assert new["junit.xml"] != "<old/>" and new["report.html"] != "<p>old</p>"
+
+
+def test_audit_report_puts_its_files_in_place_together(fleet, tmp_path, monkeypatch, capsys) -> None:
+    """``audit report`` re-renders a saved run: a full disk on its second file leaves the first one out too."""
+    config, _, _ = fleet
+    assert offline_run(config, tmp_path / "saved") == 0
+    out = tmp_path / "out"
+    old = previous_set(out)
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    code = main(["report", str(tmp_path / "saved" / "results.json"), "--format", "html,junit", "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 74 and f"could not write {out / 'junit.xml'}: No space left on device" in err
+    assert contents(out) == old
+
+
+def test_audit_checklist_puts_its_html_and_pdf_in_place_together(tmp_path, monkeypatch, capsys) -> None:
+    out = tmp_path / "out"
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    code = main(["checklist", "--tenant", "8XYM4WU2V6NJUM5LZ6C9", "--env", "live", "--config",
+                 str(ROOT / "samples" / "tenants.toml"), "--evidence", str(ROOT / "samples" / "evidence"),
+                 "--format", "html,pdf", "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 74 and "checklist-8XYM4WU2V6NJUM5LZ6C9-live.pdf: No space left on device" in err, err
+    assert not out.exists() or list(out.iterdir()) == [], "the HTML is not put in place without the PDF"
