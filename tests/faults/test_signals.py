@@ -86,3 +86,30 @@ def test_a_stop_signal_to_the_parent_ends_every_worker_process(tmp_path, signum,
     assert proc.returncode == code, err
     assert f"interrupted by {signal.Signals(signum).name}" in err and "Traceback" not in err
     assert not out.exists() or list(out.iterdir()) == [], "no report, and no temporary file, is left"
+
+
+def test_sigterm_to_a_threaded_run_exits_143_and_leaves_nothing(tmp_path) -> None:
+    """A small fleet runs on threads in one process: SIGTERM ends it like Ctrl-C, not by the default kill."""
+    config, world, _ = build_fleet(tmp_path / "fleet", tenants=10)
+    for entry in world.values():
+        entry["faults"] = {"hang": PATHS}
+    out = tmp_path / "out"
+    with StubStripe(world) as stub:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "auditor", "run", "--all-tenants", "--config", str(config), "--stripe-api-base",
+             stub.url, "--workers", "4", "--timeout", "300", "--format", "json,html", "--output", str(out),
+             "--quiet"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        try:
+            assert wait_for(lambda: len(stub.requests) >= 4)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 143, err
+    assert "interrupted by SIGTERM: no report was written for this run" in err and "Traceback" not in err
+    assert not out.exists() or list(out.iterdir()) == []
