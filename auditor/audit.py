@@ -57,10 +57,15 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
         tenant, record = jobs[index]
         return audit_record(tenant, record, source, fleet, plan.settings)
 
+    def lost_one(index: int, reason: str) -> RecordResult:
+        tenant, record = jobs[index]
+        return evaluate_record(_context(tenant, record, _error_evidence(tenant, record, reason), fleet, plan.settings))
+
     processes = plan.processes or default_processes(len(jobs), plan.workers)
     if processes > 1:
         finished = in_processes(len(jobs), audit_one, plan.workers, processes,
-                                encode=RecordResult.model_dump_json, decode=RecordResult.model_validate_json)
+                                encode=RecordResult.model_dump_json, decode=RecordResult.model_validate_json,
+                                lost=lost_one)
     else:
         finished = in_threads(list(range(len(jobs))), audit_one, plan.workers)
     for index, result in finished:
@@ -76,10 +81,13 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
 def audit_record(tenant: Tenant, record: Record, source: EvidenceSource, fleet: FleetIndex,
                  settings: Settings) -> RecordResult:
     """Collect and evaluate one record; never raises for the record's own trouble."""
-    evidence = _collect(tenant, record, source)
-    ctx = RecordContext(tenant=tenant, environment=record.environment, record=record, evidence=evidence,
-                        fleet=fleet, settings=settings)
-    return evaluate_record(ctx)
+    return evaluate_record(_context(tenant, record, _collect(tenant, record, source), fleet, settings))
+
+
+def _context(tenant: Tenant, record: Record, evidence: RecordEvidence, fleet: FleetIndex,
+             settings: Settings) -> RecordContext:
+    return RecordContext(tenant=tenant, environment=record.environment, record=record, evidence=evidence,
+                         fleet=fleet, settings=settings)
 
 
 def _collect(tenant: Tenant, record: Record, source: EvidenceSource) -> RecordEvidence:
@@ -87,9 +95,14 @@ def _collect(tenant: Tenant, record: Record, source: EvidenceSource) -> RecordEv
         return source.collect(tenant, record)
     except Exception as exc:  # the source should not raise; if it does, it is this record's error
         log.exception("collecting evidence for %s %s failed", tenant.company_id, record.environment.value)
-        error = FetchError(kind=ErrorKind.OTHER, message=f"{type(exc).__name__} while asking Stripe")
-        return RecordEvidence(company_id=tenant.company_id, environment=record.environment.value,
-                              account_error=error, webhook_endpoints_error=error, failed_events_error=error)
+        return _error_evidence(tenant, record, f"{type(exc).__name__} while asking Stripe")
+
+
+def _error_evidence(tenant: Tenant, record: Record, message: str) -> RecordEvidence:
+    """Evidence in which every Stripe answer failed for ``message``: the Stripe rules become ``error``."""
+    error = FetchError(kind=ErrorKind.OTHER, message=message)
+    return RecordEvidence(company_id=tenant.company_id, environment=record.environment.value,
+                          account_error=error, webhook_endpoints_error=error, failed_events_error=error)
 
 
 def select_tenants(tenants: Iterable[Tenant], company_ids: Iterable[str]) -> tuple[list[Tenant], list[str]]:

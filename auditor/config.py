@@ -181,6 +181,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level: thousands of [[[... exhaust the stack
+        raise ConfigError(file, "not valid TOML: arrays or tables nested too deeply") from None
 
 
 def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) -> ConfigError:

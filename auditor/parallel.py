@@ -12,8 +12,10 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import traceback
+from multiprocessing import connection as mp_connection
 from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -56,50 +58,122 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
 
 
 def in_processes(count: int, work: Callable[[int], T], workers: int, processes: int,
-                 encode: Callable[[T], str], decode: Callable[[str], T]) -> Iterator[tuple[int, T]]:
+                 encode: Callable[[T], str], decode: Callable[[str], T],
+                 lost: Callable[[int, str], T]) -> Iterator[tuple[int, T]]:
     """Like :func:`in_threads` over ``range(count)``, split across forked processes.
 
     Each child gets every ``processes``-th job and ``workers // processes``
-    threads; results travel back encoded as text. Children ignore Ctrl-C: the
-    parent stops them.
+    threads, and sends its results back, encoded as text, on a pipe of its own.
+    A child is judged by what it delivered, never by a clock: the end of its
+    pipe means it has exited and everything it sent has been read, so a slow
+    record (a retry, a long Retry-After) costs nothing but time. A child that
+    died (killed, crashed) costs only the records it had not delivered; each
+    becomes ``lost(i, reason)``. Children ignore Ctrl-C: the parent stops them.
     """
     context = multiprocessing.get_context("fork")
-    results = context.Queue()
     per_child = max(1, workers // processes)
-    children = [context.Process(target=_child, args=(list(range(k, count, processes)), work, per_child, encode,
-                                                      results), daemon=True) for k in range(processes)]
-    for child in children:
-        child.start()
+    children: list[_Child] = []
     try:
-        received = 0
-        while received < count:
-            try:
-                i, text, error = results.get(timeout=1.0)
-            except queue.Empty:
-                if not all(c.is_alive() for c in children) and results.empty():
-                    raise RuntimeError("a worker process ended before finishing its records") from None
-                continue
-            if error is not None:
-                raise RuntimeError(f"a worker process failed:\n{error}")
-            received += 1
-            yield i, decode(text)
+        for k in range(processes):
+            children.append(_Child.start(context, list(range(k, count, processes)), work, per_child, encode))
+        open_pipes = {child.reader: child for child in children}
+        while open_pipes:
+            for reader in mp_connection.wait(list(open_pipes)):
+                child = open_pipes[reader]
+                try:
+                    i, text, error = reader.recv()
+                except EOFError:  # the child is gone, and all it sent has been read
+                    del open_pipes[reader]
+                    reason = child.end()
+                    yield from ((i, lost(i, reason)) for i in sorted(child.undelivered))
+                    continue
+                if error is not None:
+                    raise RuntimeError(f"a worker process failed:\n{error}")
+                child.undelivered.discard(i)
+                yield i, decode(text)
     finally:
         for child in children:
-            if child.is_alive():
-                child.terminate()
+            child.stop()
+
+
+class _Child:
+    """One forked worker process, the read end of its pipe and the jobs it has not delivered yet."""
+
+    def __init__(self, process: "multiprocessing.process.BaseProcess", reader: mp_connection.Connection,
+                 indices: list[int]):
+        self.process = process
+        self.reader = reader
+        self.undelivered = set(indices)
+
+    @classmethod
+    def start(cls, context: "multiprocessing.context.ForkContext", indices: list[int], work: Callable[[int], T],
+              workers: int, encode: Callable[[T], str]) -> "_Child":
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(indices, work, workers, encode, writer, os.getpid()),
+                                  daemon=True)
+        process.start()
+        writer.close()  # only the child may hold the write end, or its end would never be seen
+        return cls(process, reader, indices)
+
+    def end(self) -> str:
+        """Why the child stopped delivering: wait for its exit and describe it (for its undelivered records)."""
+        self.process.join(timeout=10)
+        code = self.process.exitcode
+        if code is None:
+            self.process.kill()
+            self.process.join()
+            return "the worker process auditing this record closed its pipe and was stopped"
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        return f"the worker process auditing this record died ({how})"
+
+    def stop(self) -> None:
+        """Ask a still running child to stop (SIGTERM), then make sure (SIGKILL)."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.reader.close()
 
 
 def _child(indices: list[int], work: Callable[[int], T], workers: int, encode: Callable[[T], str],
-           results: "multiprocessing.Queue") -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+           writer: mp_connection.Connection, parent: int) -> None:
+    _become_worker(parent)
     try:
         for i, result in in_threads(indices, work, workers):
-            results.put((i, encode(result), None))
+            writer.send((i, encode(result), None))
     except BaseException:
-        results.put((-1, "", traceback.format_exc()))
+        writer.send((-1, "", traceback.format_exc()))
     finally:
-        results.close()
-        results.join_thread()
+        writer.close()
+
+
+def _become_worker(parent: int) -> None:
+    """Signals in a child: Ctrl-C is the parent's to handle; SIGTERM/SIGHUP end it at once, as does the parent's death.
+
+    The parent's own SIGTERM/SIGHUP handlers (see auditor.signals) are inherited
+    by fork and would turn a stop request into an exception inside the worker.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGKILL this child when the parent dies, even by SIGKILL, so no worker outlives the run."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no libc: the parent's stop() still ends its children
+        return
+    if os.getppid() != parent:  # the parent died before the call above took effect
+        os._exit(1)
 
 
 def default_processes(records: int, workers: int) -> int:

@@ -61,6 +61,7 @@ class ExitCode:
     EMAIL_FAILED = 4
     INTERNAL = 70
     INTERRUPTED = 130
+    OUTPUT_FAILED = 74  # sysexits EX_IOERR: an output could not be written (disk full); nothing half-written
 
 
 class Waiver(BaseModel):

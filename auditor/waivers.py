@@ -84,6 +84,8 @@ def load_waivers(path: Path | str) -> list[WaiverEntry]:
         raise ConfigError(path, f"cannot read the waiver file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level
+        raise ConfigError(path, "not valid TOML: arrays or tables nested too deeply") from None
     extra = set(data) - {"waivers"}
     if extra:
         raise ConfigError(path, f"unknown key {sorted(extra)[0]!r} (a waiver file holds [[waivers]] tables)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from auditor.atomic import write_bytes_atomic
+from auditor.atomic import output_batch, write_bytes_atomic
 from auditor.audit import audit_record, select_tenants
 from auditor.checklist import Checklist, build_checklist
 from auditor.collect.saved import SavedEvidenceSource
@@ -76,7 +76,8 @@ def checklist_command(company_id: str, env: str, config: Path, formats: tuple[st
             run = RunResult(records=[result])
             apply_waivers(run, waivers, today=run.generated_at.date())
     checklist = build_checklist(tenant, environment, result, accept_waived=accept_waived)
-    _write(checklist, chosen, output)
+    with output_batch():  # the HTML and the PDF are put in place together, or neither
+        _write(checklist, chosen, output)
     return checklist.verdict.exit_code
 
 

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 import click
 
-from auditor.atomic import write_bytes_atomic
+from auditor.atomic import OutputError, check_writable, write_bytes_atomic
 from auditor.config import ConfigError, Tenant, load_tenants
 from auditor.render import RenderOptions, get_renderer
 from auditor.results import ExitCode, RunResult, Severity
@@ -90,6 +90,21 @@ def stripe_source_or_exit(api_base: str | None, timeout: float, retries: int, wi
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--stripe-api-base") from None
     return StripeSource(api_base=base, timeout=timeout, max_retries=retries, delivery_window_days=window_days)
+
+
+def writable_folders_or_exit(folders: dict[str, Path | None]) -> None:
+    """Each folder given (by option name) exists or is created, and a file can be made in it; else exit 2.
+
+    Checked before auditing, so that a wrong folder costs no Stripe time.
+    """
+    for option, folder in folders.items():
+        if folder is None:
+            continue
+        try:
+            check_writable(folder)
+        except OutputError as exc:
+            raise click.UsageError(f"{option}: cannot write to the folder {folder}: {exc.error.strerror or exc.error}"
+                                   "; nothing was audited") from None
 
 
 def write_outputs(run: RunResult, formats: list[str], output: Path, options: RenderOptions | None = None) -> list[Path]:

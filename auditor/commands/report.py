@@ -9,6 +9,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from auditor.atomic import output_batch
 from auditor.commands.common import formats_option, output_option, parse_formats, write_outputs
 from auditor.redact import scrub
 from auditor.render import RenderOptions
@@ -71,5 +72,6 @@ def report_command(results: Path, formats: tuple[str, ...], output: Path, previo
     chosen = parse_formats(formats, REPORT_FORMATS)
     run = load_results(results)
     earlier = load_results(previous) if previous else None
-    write_outputs(run, chosen, output, RenderOptions(previous=earlier))
+    with output_batch():  # the reports are put in place together, or none is
+        write_outputs(run, chosen, output, RenderOptions(previous=earlier))
     return ExitCode.OK

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
+from auditor.atomic import output_batch
 from auditor.audit import AuditPlan, run_audit, select_tenants
 from auditor.commands.common import (
     config_option, formats_option, load_config_or_exit, load_waivers_or_exit, output_option, parse_formats,
     severity_choice,
-    stripe_source_or_exit, write_outputs,
+    stripe_source_or_exit, writable_folders_or_exit, write_outputs,
 )
 from auditor.collect.offline import OfflineSource
 from auditor.commands.delivery import Delivery, delivery_options
@@ -91,6 +92,8 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
     else:
         source = stripe_source_or_exit(stripe_api_base, timeout, retries, delivery_window_days)
         mode = "online"
+    writable_folders_or_exit({"--output": output if set(chosen_formats) - {"table"} else None,
+                              "--save-evidence": save_dir, "--history": delivery.history})
     previous = delivery.previous()
     environments = (Environment.STAGE, Environment.LIVE) if env == "both" else (Environment(env),)
     plan = AuditPlan(tenants=tenants, environments=environments, workers=workers, processes=processes,
@@ -102,10 +105,12 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
         from auditor.waivers import apply_waivers
 
         apply_waivers(run, waivers, today=run.generated_at.date())
-    if save_dir is not None:
-        for record in run.records:
-            if record.evidence is not None:
-                save_evidence(save_dir, record.evidence)
-    written = write_outputs(run, chosen_formats, output, RenderOptions(previous=previous, color=sys.stdout.isatty()))
+    with output_batch():  # the run's files are put in place together, or none is (a signal, a full disk)
+        if save_dir is not None:
+            for record in run.records:
+                if record.evidence is not None:
+                    save_evidence(save_dir, record.evidence)
+        written = write_outputs(run, chosen_formats, output,
+                                RenderOptions(previous=previous, color=sys.stdout.isatty()))
     mail_failed = delivery.deliver(run, previous, fleet_tenants, written)
     return mail_failed or (run.exit_code(Severity(fail_on)) if run.records else ExitCode.OK)
