@@ -14,6 +14,7 @@ from auditor.commands.diff import diff_command
 from auditor.commands.report import report_command
 from auditor.commands.rules import explain_command, rules_command
 from auditor.commands.run import run_command
+from auditor.commands.schema import schema_command
 from auditor.logs import setup_logging
 from auditor.redact import scrub
 from auditor.results import ExitCode
@@ -40,6 +41,7 @@ cli.add_command(explain_command)
 cli.add_command(report_command)
 cli.add_command(checklist_command)
 cli.add_command(diff_command)
+cli.add_command(schema_command)
 
 
 def main(argv: list[str] | None = None) -> int:
