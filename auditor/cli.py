@@ -13,6 +13,7 @@ from auditor.commands.checklist import checklist_command
 from auditor.commands.diff import diff_command
 from auditor.commands.report import report_command
 from auditor.commands.rules import explain_command, rules_command
+from auditor.commands.onboard import import_command, init_command
 from auditor.commands.run import run_command
 from auditor.commands.schema import schema_command
 from auditor.logs import setup_logging
@@ -42,6 +43,8 @@ cli.add_command(report_command)
 cli.add_command(checklist_command)
 cli.add_command(diff_command)
 cli.add_command(schema_command)
+cli.add_command(init_command)
+cli.add_command(import_command)
 
 
 def main(argv: list[str] | None = None) -> int:
