@@ -91,7 +91,7 @@ def test_import_reads_a_semicolon_export(tmp_path) -> None:
 def test_import_reports_every_rows_problems_at_once_and_writes_nothing(tmp_path) -> None:
     (tmp_path / "tenants.csv").write_text(HEADER + "\n" + "\n".join([
         "OK00000000000000001,Fine,,,,env:OK_SK,,,,,",
-        "BAD 1,Space,,,,env:X,,,,{LITERAL},",
+        f"BAD 1,Space,,,,env:X,,,,{LITERAL},",
         ",No id,,,,,,,,,",
         "OK00000000000000001,Twice,,,,,,,,,",
         "ENVBAD000000000001,Bad env,,,,env:1X,command:,,,,",
