@@ -36,7 +36,7 @@ def test_the_samples_results_validate(tmp_path) -> None:
 
 
 def test_a_synthetic_fleet_with_waivers_and_errors_validates() -> None:
-    run = synthetic.fleet(300)
+    run = synthetic.fleet(100)
     document = json.loads(run.to_json())
     assert any(c.get("waiver") for r in document["records"] for c in r["checks"])
     assert problems(document) == []
