@@ -296,7 +296,7 @@ def _run_command(file: Path, tenant: str, field_name: str, argv: list[str]) -> s
     key = tuple(argv)
     if key not in _command_outputs:
         try:
-            value = run_secret_command(argv)
+            value = run_secret_command(argv, cwd=file.parent)  # like file paths: relative to the tenant file
         except SecretCommandError as exc:
             raise ConfigError(file, str(exc), tenant=tenant, field=field_name) from None
         register_secret(value)  # before anything else can print it

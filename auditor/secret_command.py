@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 TIMEOUT_ENV = "AUDIT_SECRET_COMMAND_TIMEOUT"  # seconds; lets an operator (or a test) shorten or lengthen the wait
 DEFAULT_TIMEOUT = 30.0
@@ -41,15 +42,15 @@ def command_timeout() -> float:
 
 
 def run_secret_command(argv: Sequence[str], timeout: float | None = None,
-                       max_bytes: int = MAX_OUTPUT_BYTES) -> str:
-    """Run ``argv`` (no shell) and return what it printed, less one final line ending."""
+                       max_bytes: int = MAX_OUTPUT_BYTES, cwd: Path | None = None) -> str:
+    """Run ``argv`` (no shell) in ``cwd`` and return what it printed, less one final line ending."""
     if not argv or not all(isinstance(a, str) and a for a in argv):
         raise SecretCommandError("the command is an empty list or holds an empty argument")
     limit = command_timeout() if timeout is None else timeout
     name = argv[0]
     try:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, shell=False, start_new_session=True)
+                                stderr=subprocess.DEVNULL, shell=False, start_new_session=True, cwd=cwd)
     except FileNotFoundError:
         raise SecretCommandError(f"command {name!r} was not found (is its client installed and on PATH?)") from None
     except OSError as exc:

@@ -161,6 +161,19 @@ def test_an_empty_command_is_rejected_by_the_loader(tmp_path) -> None:
     assert caught.value.field == "stage.secret_key" and "command = " in str(caught.value)
 
 
+def test_a_relative_command_runs_beside_the_tenant_file(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "tenants"
+    folder.mkdir()
+    client = folder / "get-secret"
+    client.write_text(f"#!{sys.executable}\nprint('sk_test_' + 'R' * 30)\n")
+    client.chmod(client.stat().st_mode | stat.S_IXUSR)
+    (folder / "t.toml").write_text('[[tenants]]\ncompany_id = "REL0"\n[tenants.stage]\n'
+                                   'secret_key = { command = ["./get-secret"] }\n')
+    monkeypatch.chdir(tmp_path)
+    (tenant,) = load_tenants("tenants/t.toml")
+    assert next(iter(tenant.records.values())).secret_key.reveal() == "sk_test_" + "R" * 30
+
+
 def test_size_cap_is_a_parameter(tmp_path) -> None:
     with pytest.raises(SecretCommandError, match="more than 1024 bytes"):
         run_secret_command([sys.executable, "-c", "print('k' * 4096)"], timeout=30, max_bytes=1024)
