@@ -34,7 +34,8 @@ def test_init_writes_a_starter_that_audits_once_its_secrets_exist(tmp_path) -> N
     starter = (tmp_path / "tenants.toml").read_text()
     assert starter.count("\n[[tenants]]\n") == 1 and "{ command = [" in starter and "# " in starter
     env = {**_fake_pass(tmp_path), "EXAMPLE_STAGE_STRIPE_SECRET_KEY": "sk_test_" + "S" * 30,
-           "EXAMPLE_STAGE_STRIPE_SIGNING_SECRET": "whsec_" + "T" * 32, "EXAMPLE_LIVE_STRIPE_SECRET_KEY": "sk_live_" + "V" * 30}
+           "EXAMPLE_STAGE_STRIPE_SIGNING_SECRET": "whsec_" + "T" * 32,
+           "EXAMPLE_LIVE_STRIPE_SECRET_KEY": "sk_live_" + "V" * 30}
     run = run_audit(["run", "--all-tenants", "--config", "tenants.toml", "--offline", "--format", "json",
                      "--output", "out"], tmp_path, env=env)
     assert run.returncode == 1, run.stderr  # the placeholders ("acct_...") are findings, not errors
@@ -78,7 +79,7 @@ def test_import_turns_a_csv_into_a_tenant_file_the_loader_reads(tmp_path, monkey
     assert stage.signing_secret is None and stage.secret_key.origin == "env"
     assert live.secret_key.origin == "command" and live.secret_key.reveal() == "sk_live_" + "Q" * 30
     assert live.signing_secret.origin == "file" and live.signing_secret.reveal() == "whsec_" + "W" * 32
-    assert beta.name == "Beta Médien" and beta.contact is None 
+    assert beta.name == "Beta Médien" and beta.contact is None
 
 
 def test_import_reads_a_semicolon_export(tmp_path) -> None:
@@ -95,7 +96,7 @@ def test_import_reports_every_rows_problems_at_once_and_writes_nothing(tmp_path)
         ",No id,,,,,,,,,",
         "OK00000000000000001,Twice,,,,,,,,,",
         "ENVBAD000000000001,Bad env,,,,env:1X,command:,,,,",
-        f'QUOTE0000000000001,Bad command,,,,command:op read "unclosed,,,,,',
+        'QUOTE0000000000001,Bad command,,,,command:op read "unclosed,,,,,',
         "WIDE0000000000000001,Too wide,,,,,,,,,,extra",
     ]) + "\n")
     result = run_audit(["import", "tenants.csv"], tmp_path)

@@ -6,7 +6,6 @@ import json
 import os
 import re
 from collections import Counter
-from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -106,4 +105,5 @@ def test_a_saved_run_renders_metrics_again(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "metrics.prom").read_text()
     series = _series(text)
-    assert len(series) == len(set(series)) and _value(text, "last_run_timestamp_seconds") == run.generated_at.timestamp()
+    assert len(series) == len(set(series))
+    assert _value(text, "last_run_timestamp_seconds") == run.generated_at.timestamp()

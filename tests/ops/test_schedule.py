@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.ops import ROOT, SAMPLES, audit_command, run_audit
+from tests.ops import SAMPLES, audit_command, run_audit
 
 SCHEDULE = SAMPLES / "schedule"
 WRAPPER = SCHEDULE / "audit-scheduled.sh"
@@ -23,7 +23,8 @@ TABLE = {0: "every audited record passed", 1: "findings", 2: "configuration erro
 
 def _fake_audit(tmp_path: Path, code: int) -> Path:
     script = tmp_path / f"audit-{code}"
-    script.write_text(f"#!{sys.executable}\nimport sys\nopen(sys.argv[0] + '.args', 'w').write(' '.join(sys.argv[1:]))\n"
+    script.write_text(f"#!{sys.executable}\nimport sys\n"
+                      "open(sys.argv[0] + '.args', 'w').write(' '.join(sys.argv[1:]))\n"
                       f"sys.exit({code})\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
