@@ -5,14 +5,28 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
+# The tools that write the lock are pinned too; `make lock` is the one command that regenerates it.
+LOCK_TOOLS := pip==25.2 pip-tools==7.6.2
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean lock
 
-$(STAMP): pyproject.toml scripts/system-deps
+# Exactly the locked versions (hashes checked), then the project itself without resolving anything.
+# A changed lock rebuilds the venv from scratch, so nothing unlocked is left over in it.
+$(STAMP): $(LOCK) pyproject.toml scripts/system-deps
 	./scripts/system-deps
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Regenerate requirements.lock from pyproject.toml (dependencies + the test extra), with hashes.
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q --disable-pip-version-check $(LOCK_TOOLS)
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra test \
+	    --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 demo: $(STAMP)
 	@$(BIN)/audit run --all-tenants --config samples/tenants.toml --evidence samples/evidence \
@@ -27,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/fleet_bench.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) .venv-lock out build *.egg-info

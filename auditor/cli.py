@@ -14,7 +14,9 @@ from auditor.commands.checklist import checklist_command
 from auditor.commands.diff import diff_command
 from auditor.commands.report import report_command
 from auditor.commands.rules import explain_command, rules_command
+from auditor.commands.onboard import import_command, init_command
 from auditor.commands.run import run_command
+from auditor.commands.schema import schema_command
 from auditor.logs import setup_logging
 from auditor.redact import scrub
 from auditor.results import ExitCode
@@ -60,6 +62,9 @@ cli.add_command(explain_command)
 cli.add_command(report_command)
 cli.add_command(checklist_command)
 cli.add_command(diff_command)
+cli.add_command(schema_command)
+cli.add_command(init_command)
+cli.add_command(import_command)
 
 
 def main(argv: list[str] | None = None) -> int:

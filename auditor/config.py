@@ -15,9 +15,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from auditor.redact import register_secret
+from auditor.secret_command import SecretCommandError, run_secret_command
 
 
 class Environment(str, Enum):
@@ -62,7 +63,11 @@ class FileRef(_Strict):
     file: str
 
 
-SecretSpec = str | EnvRef | FileRef
+class CommandRef(_Strict):
+    command: list[str] = Field(min_length=1)  # argv of a vault client, run without a shell
+
+
+SecretSpec = str | EnvRef | FileRef | CommandRef
 
 
 class RecordSpec(_Strict):
@@ -92,7 +97,7 @@ class Secret:
     """A resolved secret; ``origin`` says where it came from (for KEY007)."""
 
     value: SecretStr
-    origin: Literal["inline", "env", "file"]
+    origin: Literal["inline", "env", "file", "command"]
     source: str
 
     def reveal(self) -> str:
@@ -131,6 +136,7 @@ class Tenant:
 def load_tenants(path: Path | str) -> list[Tenant]:
     """Load a tenant file, or every ``*.toml`` file of a folder (sorted by name)."""
     path = Path(path)
+    _command_outputs.clear()  # a command runs once per load, so a rotated secret is read anew next time
     if path.is_dir():
         files = sorted(p for p in path.glob("*.toml") if p.is_file())
         if not files:
@@ -194,7 +200,7 @@ def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) 
         tenant = _tenant_label(data, loc[1])
         loc = loc[2:]
     # pydantic names the union member it tried ("str", "EnvRef"); those are not fields
-    names = [str(p) for p in loc if p not in ("str", "EnvRef", "FileRef", "function-after[...]")]
+    names = [str(p) for p in loc if p not in ("str", "EnvRef", "FileRef", "CommandRef", "function-after[...]")]
     field_name = ".".join(names) or None
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -204,7 +210,7 @@ def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) 
     elif names and names[-1] in ("secret_key", "signing_secret") or (
         len(names) >= 2 and names[-2] in ("secret_key", "signing_secret")
     ):
-        message = 'a secret is a string, { env = "NAME" } or { file = "path" }'
+        message = 'a secret is a string, { env = "NAME" }, { file = "path" } or { command = ["client", "arg"] }'
     else:
         message = err["msg"]
     if len(exc.errors()) > 1:
@@ -276,10 +282,28 @@ def _resolve_secret(file: Path, tenant: str, field_name: str, spec: SecretSpec |
         if spec.env not in os.environ:
             raise ConfigError(file, f"environment variable {spec.env} is not set", tenant=tenant, field=field_name)
         value, origin, source = os.environ[spec.env], "env", f"${spec.env}"
+    elif isinstance(spec, CommandRef):
+        value, origin, source = _run_command(file, tenant, field_name, spec.command), "command", spec.command[0]
     else:
         value, origin, source = _read_secret_file(file, tenant, field_name, spec.file), "file", spec.file
     register_secret(value)
     return Secret(value=SecretStr(value), origin=origin, source=source)
+
+
+_command_outputs: dict[tuple[str, ...], str] = {}
+
+
+def _run_command(file: Path, tenant: str, field_name: str, argv: list[str]) -> str:
+    """A command's secret, run once per distinct argv in a load (400 tenants, one vault login)."""
+    key = tuple(argv)
+    if key not in _command_outputs:
+        try:
+            value = run_secret_command(argv, cwd=file.parent)  # like file paths: relative to the tenant file
+        except SecretCommandError as exc:
+            raise ConfigError(file, str(exc), tenant=tenant, field=field_name) from None
+        register_secret(value)  # before anything else can print it
+        _command_outputs[key] = value
+    return _command_outputs[key]
 
 
 def _read_secret_file(file: Path, tenant: str, field_name: str, name: str) -> str:

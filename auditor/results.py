@@ -124,6 +124,7 @@ class RunResult(BaseModel):
     tool_version: str = ""
     config: str | None = None
     mode: str = "online"
+    duration_seconds: float | None = None  # the audit's wall time, for the metrics (None: not measured)
     summary: dict[str, int] = Field(default_factory=dict)
     records: list[RecordResult] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)

@@ -16,6 +16,7 @@ from auditor.render import RenderOptions
 from auditor.results import ExitCode, RunResult
 
 REPORT_FORMATS = ("html", "pdf", "junit", "json", "table")
+REPORT_FORMATS += ("prometheus",)
 
 
 class ResultsFileError(click.ClickException):

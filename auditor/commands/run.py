@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from auditor.results import ExitCode, Severity
 from rules.base import FleetIndex, Settings
 
 RUN_FORMATS = ("table", "json", "html", "pdf", "junit")
+RUN_FORMATS += ("prometheus",)
 
 
 @click.command("run")
@@ -99,8 +101,10 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
     plan = AuditPlan(tenants=tenants, environments=environments, workers=workers, processes=processes,
                      settings=settings,
                      config_path=str(config), mode=mode)
+    started = time.monotonic()
     with progress_reporter(len(plan.records()), enabled=not quiet) as progress:
         run = run_audit(plan, source, progress=progress, fleet=FleetIndex.build(fleet_tenants))
+    run.duration_seconds = round(time.monotonic() - started, 3)
     if waivers:
         from auditor.waivers import apply_waivers
 

@@ -21,7 +21,7 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     source = out / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "out", "build", "*.egg-info", ".hypothesis", ".pytest_cache", "__pycache__"))
+        ".git", ".venv", ".venv-lock", "out", "build", "*.egg-info", ".hypothesis", ".pytest_cache", "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
                     "--disable-pip-version-check", "-w", str(out), str(source)], check=True, cwd=out)
     (built,) = out.glob("plenigo_stripe_auditor-*.whl")
