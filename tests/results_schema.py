@@ -9,7 +9,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from auditor.schema import RESULTS_SCHEMA
 
-NAMES = ("results.json", "results-*.json")  # what the auditor writes: --format json, and --history copies
+# what the auditor writes: --format json, and --history copies (results-<run time>Z-….json; a user's own
+# results-backup.json in a history folder is not ours)
+NAMES = ("results.json", "results-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z*.json")
 _validator = Draft202012Validator(RESULTS_SCHEMA, format_checker=FormatChecker())
 
 

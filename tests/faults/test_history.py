@@ -19,7 +19,9 @@ STORES = 30
 
 def run_of(writer: int, n: int) -> RunResult:
     """A run of the same second for every writer, told apart by its config field."""
-    return RunResult(tool_version="test", config=f"writer-{writer}-run-{n}", generated_at=SECOND, records=[])
+    run = RunResult(tool_version="test", config=f"writer-{writer}-run-{n}", generated_at=SECOND, records=[])
+    run.summarise()
+    return run
 
 
 def _writer(folder: str, writer: int, barrier, keep: int | None) -> None:

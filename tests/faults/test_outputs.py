@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import main
+from auditor.results import RunResult
 from tests.faults.fleet import build_fleet
 from tests.stub_stripe import StubStripe
 
@@ -47,10 +48,19 @@ def modes(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode) for p in sorted(folder.rglob("*"))}
 
 
+def _old_results() -> str:
+    run = RunResult(tool_version="old", config="old.toml", records=[])
+    run.summarise()
+    return run.to_json()
+
+
+_OLD_RESULTS = _old_results()  # a whole results.json of an earlier run (it must still be a valid one)
+
+
 def previous_set(out: Path) -> dict[str, str]:
     """An output folder holding an earlier run's files."""
     out.mkdir(parents=True)
-    old = {"results.json": '{"old": true}', "report.html": "<p>old</p>", "junit.xml": "<old/>"}
+    old = {"results.json": _OLD_RESULTS, "report.html": "<p>old</p>", "junit.xml": "<old/>"}
     for name, text in old.items():
         (out / name).write_text(text)
     return old
