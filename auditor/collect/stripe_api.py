@@ -20,12 +20,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from urllib3.util import parse_url
 import stripe
 
+from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow
 from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
@@ -43,7 +44,11 @@ T = TypeVar("T")
 
 
 def validate_api_base(url: str | None) -> str:
-    """An API base to send secret keys to: https anywhere, plain http only on loopback."""
+    """An API base to send secret keys to: https anywhere, plain http only on loopback.
+
+    Returned normalised (scheme and host lower-cased, no trailing slash): every later decision
+    (the proxy, the loopback rule) is made on this one parsed form, so ``HTTP://`` is ``http://``.
+    """
     if not url:
         return DEFAULT_API_BASE
     url = url.strip()
@@ -59,7 +64,7 @@ def validate_api_base(url: str | None) -> str:
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ValueError(f"refusing plain-http API base {url!r}: secret keys would cross the network in clear "
                          "(use https, or http only on localhost)")
-    return url.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
 _AMBIGUOUS = re.compile(r"[\\@\s\x00-\x1f\x7f]")
@@ -93,6 +98,7 @@ class StripeSource:
     record_deadline: float = 120.0
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
@@ -101,7 +107,8 @@ class StripeSource:
 
     def __post_init__(self) -> None:
         self.api_base = validate_api_base(self.api_base)
-        self._http = ReadOnlyHttpClient(timeout=(min(self.timeout, 10.0), self.timeout), api_base=self.api_base)
+        self._http = ReadOnlyHttpClient(timeout=(min(self.timeout, 10.0), self.timeout), api_base=self.api_base,
+                                        max_answer_bytes=self.max_answer_bytes)
 
     # --- one record ---------------------------------------------------------
 
@@ -202,9 +209,13 @@ class StripeSource:
         """One read, retried where retrying can help, within the record's deadline."""
         attempt = 0
         while True:
+            if time.monotonic() >= budget.deadline:
+                return None, FetchError(kind=ErrorKind.TIMEOUT, path=path,
+                                        message=f"the record's deadline of {self.record_deadline:g} s had passed")
             budget.requests += 1
             try:
-                return _plain(fetch()), None
+                with self._http.deadline(budget.deadline):  # no answer may outlast the record's deadline
+                    return _plain(fetch()), None
             except ReadOnlyViolation as exc:
                 return None, FetchError(kind=ErrorKind.REFUSED, message=str(exc), path=path)
             except stripe.StripeError as exc:
@@ -293,6 +304,8 @@ def _classify(exc: stripe.StripeError, path: str, key: str) -> FetchError:
 
 def _connection_kind(exc: stripe.APIConnectionError) -> tuple[ErrorKind, str]:
     cause = exc.__cause__
+    if isinstance(cause, (AnswerTooSlow, AnswerRefused)):  # our own words: a deadline, a size cap, a redirect
+        return (ErrorKind.TIMEOUT if isinstance(cause, AnswerTooSlow) else ErrorKind.INVALID_RESPONSE), str(cause)
     if isinstance(cause, requests.exceptions.Timeout):
         return ErrorKind.TIMEOUT, "no answer within the timeout"
     if isinstance(cause, requests.exceptions.ConnectionError) and not isinstance(
