@@ -28,6 +28,7 @@ import stripe
 
 from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow
 from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
+from auditor.collect import shapes
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
 from auditor.redact import mask, scrub
@@ -187,6 +188,7 @@ class StripeSource:
                   max_pages: int) -> tuple[list[Any] | None, FetchError | None, bool]:
         """Every item of a Stripe list, page by page; stops (truncated) after ``max_pages``."""
         items: list[Any] = []
+        seen: set[str] = set()
         after: str | None = None
         for _ in range(max_pages):
             page, error = self._call(lambda: fetch(after), path, key, budget)
@@ -196,6 +198,10 @@ class StripeSource:
             if not isinstance(data, list):
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                         message="the answer is not a Stripe list object"), False
+            if _repeats(data, seen):
+                return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
+                                        message="the list does not advance: a page repeated items already "
+                                                "read (the cursor was not honoured)"), False
             items.extend(data)
             if not page.get("has_more") or not data:
                 return items, None, False
@@ -257,6 +263,14 @@ def _unusable(key: str) -> str | None:
     if stray_characters(key):
         return "the secret key contains whitespace or invisible characters (KEY003); Stripe was not asked with it"
     return None
+
+
+def _repeats(page: list[Any], seen: set[str]) -> bool:
+    """Whether a page holds an item already read; records the page's item IDs in ``seen``."""
+    ids = [item.get("id") for item in page if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    repeated = bool(seen.intersection(ids)) or len(set(ids)) < len(ids)
+    seen.update(ids)
+    return repeated
 
 
 def _plain(value: Any) -> Any:
@@ -337,12 +351,15 @@ def _parse(build: Callable[[], T], path: str) -> tuple[T | None, FetchError | No
     """Build evidence from Stripe's answer; a missing field is an unreadable answer, not a crash."""
     try:
         return build(), None
+    except shapes.WrongType as exc:  # our own words: which field, which type
+        return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path, message=str(exc))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                 message=f"the answer lacks an expected field ({type(exc).__name__})")
 
 
 def _account(raw: Any) -> Account:
+    shapes.require(raw, shapes.ACCOUNT)
     requirements = raw.get("requirements") or {}
     profile = raw.get("business_profile") or {}
     dashboard = (raw.get("settings") or {}).get("dashboard") or {}
@@ -359,6 +376,7 @@ def _account(raw: Any) -> Account:
 
 
 def _endpoint(raw: Any) -> WebhookEndpoint:
+    shapes.require(raw, shapes.ENDPOINT)
     return WebhookEndpoint(
         id=raw["id"], url=raw["url"], status=raw["status"], enabled_events=list(raw.get("enabled_events") or []),
         livemode=raw.get("livemode"), description=raw.get("description"), api_version=raw.get("api_version"),
@@ -367,6 +385,7 @@ def _endpoint(raw: Any) -> WebhookEndpoint:
 
 
 def _event(raw: Any) -> Event:
+    shapes.require(raw, shapes.EVENT)
     return Event(id=raw["id"], type=raw["type"], created=raw["created"],
                  pending_webhooks=raw.get("pending_webhooks") or 0, livemode=raw.get("livemode"))
 
