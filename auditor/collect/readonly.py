@@ -39,6 +39,14 @@ def _refuse(method: str, url: str) -> NoReturn:
     raise ReadOnlyViolation(f"refused {method.upper()} {path}: the auditor only ever sends GET requests")
 
 
+class _NoRedirects(requests.Session):
+    """A session that never follows a redirect, nor reads a redirect's body (requests does both otherwise,
+    the body unbounded, even with ``allow_redirects=False``): Stripe never redirects, so a 3xx is an error."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
 class ReadOnlyHttpClient(stripe.RequestsClient):
     """``stripe.RequestsClient`` that refuses every method but GET, sync or async.
 
@@ -68,9 +76,8 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
 
     def _ensure_session(self) -> None:
         if getattr(self._thread_local, "session", None) is None:
-            session = requests.Session()
+            session = _NoRedirects()
             session.trust_env = False  # proxies were read once, above
-            session.max_redirects = 0  # belt and braces: requests that would follow one raise instead
             session.headers["Accept-Encoding"] = "gzip, deflate"  # the encodings limits.Body inflates with a cap
             for prefix in ("http://", "https://"):
                 session.mount(prefix, DeadlineAdapter())
