@@ -151,7 +151,7 @@ class Body:
 
     def content(self) -> bytes:
         if self._inflater is not None:
-            self._keep(self._inflater.flush(self._limit - self._size + 1))
+            self._keep(self._inflater.flush())  # all input was inflated above: only a remnant is left
         return b"".join(self._parts)
 
     def _keep(self, piece: bytes) -> None:
