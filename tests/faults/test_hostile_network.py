@@ -36,7 +36,8 @@ def world(faults: dict[str, Any] | None = None, **parts: Any) -> dict[str, dict[
 
 
 def collect(stub: StubStripe, key: str = KEY, **options: Any) -> RecordEvidence:
-    source = StripeSource(api_base=stub.url, **{"timeout": 5.0, "max_retries": 0, **options})
+    """One record's reads; a generous timeout, since tracemalloc and a loaded machine slow everything down."""
+    source = StripeSource(api_base=stub.url, **{"timeout": 30.0, "max_retries": 0, **options})
     return source.collect(TENANT, Record(environment=Environment.STAGE, secret_key=secret(key)))
 
 
