@@ -18,6 +18,7 @@ import argparse
 import json
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -130,7 +131,16 @@ class StubStripe:
     ``{"status_forever": {"/v1/events": 500}}``; ``{"hang": ["/v1/account"]}`` never answers;
     ``{"malformed": [path]}`` answers 200 with a body that is not JSON; ``{"truncated": [path]}``
     promises more bytes than it sends; ``{"headers": {"Retry-After": "0"}}`` adds headers to faults.
+
+    Hostile answers (each keyed by path): ``{"trickle": [path]}`` sends the headers, then the body one
+    byte at a time, and ``{"trickle_headers": [path]}`` the headers one byte at a time, until the
+    client hangs up; ``{"gzip_bomb": {path: n}}`` answers n zero bytes gzip-compressed;
+    ``{"oversize": {path: n}}`` an n-byte answer without Content-Length; ``{"redirect": {path: url}}``
+    a 302 to url; ``{"stuck_cursor": [path]}`` the first list page again and again with ``has_more``.
     """
+
+    TRICKLE_INTERVAL = 0.02  # seconds between two bytes: far below any read timeout a test sets
+    TRICKLE_GIVE_UP = 120.0  # a client that never hangs up fails its test instead of hanging it
 
     def __init__(self, world: dict[str, dict[str, Any]], latency: float = 0.0, host: str = "127.0.0.1",
                  port: int = 0):
@@ -194,6 +204,8 @@ class StubStripe:
         if parts.path == "/v1/account":
             h._send(200, entry["account"])
         elif parts.path == "/v1/webhook_endpoints":
+            if parts.path in ((entry.get("faults") or {}).get("stuck_cursor") or []):
+                query.pop("starting_after", None)  # the cursor is ignored: the same page again and again
             h._send(200, _page(entry.get("webhook_endpoints", []), query, parts.path))
         elif parts.path == "/v1/events":
             h._send(200, _page(_failed_events(entry.get("events", []), query), query, parts.path))
@@ -232,7 +244,69 @@ class StubStripe:
         if path in (faults.get("truncated") or []):
             h._send(200, None, raw=b'{"id": "acct_1', length=500)
             return True
-        return False
+        return self._hostile(h, path, faults)
+
+    def _hostile(self, h: _Handler, path: str, faults: dict[str, Any]) -> bool:
+        """Answers that try to exhaust the client's time or memory; True if one applied."""
+        if path in (faults.get("trickle") or []):
+            h._send(200, None, raw=b"", length=100_000)  # under any size cap: only time can stop it
+            self._trickle(h, b"{" + b" " * 100_000)
+        elif path in (faults.get("trickle_headers") or []):
+            h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self._trickle(h, b"X-Slow: " + b"a" * 10_000_000)
+        elif path in (faults.get("gzip_bomb") or {}):
+            h._send(200, None, {"Content-Encoding": "gzip"}, raw=_zeros_gzipped(faults["gzip_bomb"][path]))
+        elif path in (faults.get("oversize") or {}):
+            self._oversize(h, faults["oversize"][path])
+        elif path in (faults.get("redirect") or {}):
+            h._send(302, _error_body("moved"), {"Location": faults["redirect"][path]})
+        elif path in (faults.get("stuck_cursor") or []):
+            return False  # answered by _page_for with the first page forever
+        else:
+            return False
+        h.close_connection = True
+        return True
+
+    def _trickle(self, h: _Handler, data: bytes) -> None:
+        """Send ``data`` one byte at a time until the client hangs up (or the stub stops)."""
+        give_up = time.monotonic() + self.TRICKLE_GIVE_UP
+        for i in range(len(data)):
+            if self._stopping.wait(self.TRICKLE_INTERVAL) or time.monotonic() > give_up:
+                return
+            try:
+                h.wfile.write(data[i:i + 1])
+                h.wfile.flush()
+            except OSError:
+                return  # the client hung up: what a deadline should make it do
+
+    @staticmethod
+    def _oversize(h: _Handler, size: int) -> None:
+        """A 200 whose length is known only at the end (no Content-Length: read until close)."""
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        chunk = b" " * 65536
+        try:
+            h.wfile.write(b'{"id": "acct_1", "pad": "')
+            for _ in range(size // len(chunk)):
+                h.wfile.write(chunk)
+            h.wfile.write(b'"}')
+        except OSError:
+            pass  # the client stopped reading at its size limit
+
+
+_GZIPPED: dict[int, bytes] = {}
+
+
+def _zeros_gzipped(size: int) -> bytes:
+    """``size`` zero bytes, gzip-compressed (50 MB become about 50 KB): a decompression bomb."""
+    if size not in _GZIPPED:
+        gzipper = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip header and trailer
+        block, rest = bytes(1 << 20), bytes(size % (1 << 20))
+        parts = [gzipper.compress(block) for _ in range(size >> 20)]
+        _GZIPPED[size] = b"".join(parts + [gzipper.compress(rest), gzipper.flush()])
+    return _GZIPPED[size]
 
 
 def _failed_events(events: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:

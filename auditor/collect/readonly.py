@@ -4,18 +4,31 @@ Every request the SDK makes passes through :meth:`ReadOnlyHttpClient.request`;
 anything but ``GET`` raises :class:`ReadOnlyViolation` there, before a byte is
 sent. Nothing the auditor does can therefore change a Stripe account, whatever
 a future code change asks the SDK to do.
+
+It is also where every answer is held to its limits (:mod:`auditor.collect.limits`):
+a total deadline from connect to the last byte, a size cap after inflating, and
+no redirect ever followed (Stripe never redirects; a redirect would carry the key
+to whatever host it names).
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import re
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, NoReturn
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.utils import get_environ_proxies
 import stripe
-from urllib.parse import urlsplit
+
+from auditor.collect.limits import (DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow, DeadlineAdapter,
+                                    read_body, set_deadline)
 
 ALLOWED_METHODS = frozenset({"GET"})
+_CLOCK_SLACK = 0.05  # seconds: a socket timeout set to end at the deadline may wake a hair before it
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -25,6 +38,14 @@ class ReadOnlyViolation(RuntimeError):
 def _refuse(method: str, url: str) -> NoReturn:
     path = urlsplit(url).path or url.split("?", 1)[0]
     raise ReadOnlyViolation(f"refused {method.upper()} {path}: the auditor only ever sends GET requests")
+
+
+class _NoRedirects(requests.Session):
+    """A session that never follows a redirect, nor reads a redirect's body (requests does both otherwise,
+    the body unbounded, even with ``allow_redirects=False``): Stripe never redirects, so a 3xx is an error."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
 
 
 class ReadOnlyHttpClient(stripe.RequestsClient):
@@ -37,23 +58,71 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
     """
 
     def __init__(self, timeout: float | tuple[float, float] = 80, api_base: str = stripe.DEFAULT_API_BASE,
-                 **kwargs: Any):
+                 max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES, **kwargs: Any):
         proxies = {k: v for k, v in get_environ_proxies(api_base).items() if k in ("http", "https")}
-        if api_base.startswith("http://"):
+        if urlsplit(api_base.strip()).scheme.lower() != "https":  # decided on the parsed scheme: HTTP:// too
             proxies = {}  # plain http is allowed on loopback only: through a proxy the keys would leave in clear
         super().__init__(timeout=timeout, proxy=proxies or None, **kwargs)
+        self.max_answer_bytes = max_answer_bytes
+        self._caps = threading.local()
+
+    @contextmanager
+    def deadline(self, at: float) -> Iterator[None]:
+        """Requests this thread makes inside the block end by ``at`` (``time.monotonic()``) at the latest."""
+        self._caps.at = at
+        try:
+            yield
+        finally:
+            self._caps.at = None
 
     def _ensure_session(self) -> None:
         if getattr(self._thread_local, "session", None) is None:
-            session = requests.Session()
+            session = _NoRedirects()
             session.trust_env = False  # proxies were read once, above
+            session.headers["Accept-Encoding"] = "gzip, deflate"  # the encodings limits.Body inflates with a cap
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, DeadlineAdapter())
             self._thread_local.session = session
 
     def request(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
         if method.upper() not in ALLOWED_METHODS:
             _refuse(method, url)
         self._ensure_session()
-        return super().request(method, url, headers, post_data)
+        try:
+            return self._exchange(method, url, headers, post_data)
+        except Exception as exc:  # the SDK's own mapping to APIConnectionError, cause kept
+            self._handle_request_error(exc)
+
+    def _exchange(self, method: str, url: str, headers: Any,
+                  post_data: Any) -> tuple[bytes, int, Mapping[str, str]]:
+        """One request, connect to last byte within its deadline, the body capped; no redirect followed."""
+        start = time.monotonic()
+        deadline = min(start + self._total, getattr(self._caps, "at", None) or float("inf"))
+        set_deadline(deadline)
+        try:
+            left = max(deadline - start, 0.001)
+            response = self._thread_local.session.request(
+                method, url, headers=headers, data=post_data, stream=True, allow_redirects=False,
+                timeout=(min(self._connect, left), min(self._total, left)), proxies=self._proxy or {},
+                verify=stripe.ca_bundle_path if self._verify_ssl_certs else False)
+            with response:
+                if 300 <= response.status_code < 400:
+                    raise AnswerRefused(_redirect_message(response, url))
+                return read_body(response, self.max_answer_bytes), response.status_code, response.headers
+        except requests.exceptions.Timeout as exc:
+            if time.monotonic() >= deadline - _CLOCK_SLACK:  # the total deadline ended it, not one slow read
+                raise AnswerTooSlow(f"the answer was not complete within {deadline - start:.3g} s") from exc
+            raise
+        finally:
+            set_deadline(None)
+
+    @property
+    def _total(self) -> float:
+        return float(self._timeout[1] if isinstance(self._timeout, tuple) else self._timeout)
+
+    @property
+    def _connect(self) -> float:
+        return float(self._timeout[0] if isinstance(self._timeout, tuple) else self._timeout)
 
     def request_stream(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
         if method.upper() not in ALLOWED_METHODS:
@@ -66,3 +135,11 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
 
     async def request_stream_async(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
         _refuse(method, url)
+
+
+def _redirect_message(response: requests.Response, url: str) -> str:
+    """Where a redirect pointed, as a bare host name (the Location header is the server's text)."""
+    target = urlsplit(urljoin(url, response.headers.get("Location", "")))
+    host = re.sub(r"[^a-z0-9.:\[\]-]", "", (target.hostname or "").lower())[:100] or "an unnamed place"
+    return (f"Stripe answered with a redirect (HTTP {response.status_code}) to {host}; the auditor never follows "
+            "redirects, so the key was not sent there")

@@ -20,13 +20,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from urllib3.util import parse_url
 import stripe
 
+from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow
 from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
+from auditor.collect import shapes
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
 from auditor.redact import mask, scrub
@@ -43,7 +45,11 @@ T = TypeVar("T")
 
 
 def validate_api_base(url: str | None) -> str:
-    """An API base to send secret keys to: https anywhere, plain http only on loopback."""
+    """An API base to send secret keys to: https anywhere, plain http only on loopback.
+
+    Returned normalised (scheme and host lower-cased, no trailing slash): every later decision
+    (the proxy, the loopback rule) is made on this one parsed form, so ``HTTP://`` is ``http://``.
+    """
     if not url:
         return DEFAULT_API_BASE
     url = url.strip()
@@ -59,7 +65,7 @@ def validate_api_base(url: str | None) -> str:
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ValueError(f"refusing plain-http API base {url!r}: secret keys would cross the network in clear "
                          "(use https, or http only on localhost)")
-    return url.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
 _AMBIGUOUS = re.compile(r"[\\@\s\x00-\x1f\x7f]")
@@ -93,6 +99,7 @@ class StripeSource:
     record_deadline: float = 120.0
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
@@ -101,7 +108,8 @@ class StripeSource:
 
     def __post_init__(self) -> None:
         self.api_base = validate_api_base(self.api_base)
-        self._http = ReadOnlyHttpClient(timeout=(min(self.timeout, 10.0), self.timeout), api_base=self.api_base)
+        self._http = ReadOnlyHttpClient(timeout=(min(self.timeout, 10.0), self.timeout), api_base=self.api_base,
+                                        max_answer_bytes=self.max_answer_bytes)
 
     # --- one record ---------------------------------------------------------
 
@@ -180,6 +188,7 @@ class StripeSource:
                   max_pages: int) -> tuple[list[Any] | None, FetchError | None, bool]:
         """Every item of a Stripe list, page by page; stops (truncated) after ``max_pages``."""
         items: list[Any] = []
+        seen: set[str] = set()
         after: str | None = None
         for _ in range(max_pages):
             page, error = self._call(lambda: fetch(after), path, key, budget)
@@ -189,6 +198,10 @@ class StripeSource:
             if not isinstance(data, list):
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                         message="the answer is not a Stripe list object"), False
+            if _repeats(data, seen):
+                return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
+                                        message="the list does not advance: a page repeated items already "
+                                                "read (the cursor was not honoured)"), False
             items.extend(data)
             if not page.get("has_more") or not data:
                 return items, None, False
@@ -202,9 +215,13 @@ class StripeSource:
         """One read, retried where retrying can help, within the record's deadline."""
         attempt = 0
         while True:
+            if time.monotonic() >= budget.deadline:
+                return None, FetchError(kind=ErrorKind.TIMEOUT, path=path,
+                                        message=f"the record's deadline of {self.record_deadline:g} s had passed")
             budget.requests += 1
             try:
-                return _plain(fetch()), None
+                with self._http.deadline(budget.deadline):  # no answer may outlast the record's deadline
+                    return _plain(fetch()), None
             except ReadOnlyViolation as exc:
                 return None, FetchError(kind=ErrorKind.REFUSED, message=str(exc), path=path)
             except stripe.StripeError as exc:
@@ -246,6 +263,14 @@ def _unusable(key: str) -> str | None:
     if stray_characters(key):
         return "the secret key contains whitespace or invisible characters (KEY003); Stripe was not asked with it"
     return None
+
+
+def _repeats(page: list[Any], seen: set[str]) -> bool:
+    """Whether a page holds an item already read; records the page's item IDs in ``seen``."""
+    ids = [item.get("id") for item in page if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    repeated = bool(seen.intersection(ids)) or len(set(ids)) < len(ids)
+    seen.update(ids)
+    return repeated
 
 
 def _plain(value: Any) -> Any:
@@ -293,6 +318,8 @@ def _classify(exc: stripe.StripeError, path: str, key: str) -> FetchError:
 
 def _connection_kind(exc: stripe.APIConnectionError) -> tuple[ErrorKind, str]:
     cause = exc.__cause__
+    if isinstance(cause, (AnswerTooSlow, AnswerRefused)):  # our own words: a deadline, a size cap, a redirect
+        return (ErrorKind.TIMEOUT if isinstance(cause, AnswerTooSlow) else ErrorKind.INVALID_RESPONSE), str(cause)
     if isinstance(cause, requests.exceptions.Timeout):
         return ErrorKind.TIMEOUT, "no answer within the timeout"
     if isinstance(cause, requests.exceptions.ConnectionError) and not isinstance(
@@ -324,12 +351,15 @@ def _parse(build: Callable[[], T], path: str) -> tuple[T | None, FetchError | No
     """Build evidence from Stripe's answer; a missing field is an unreadable answer, not a crash."""
     try:
         return build(), None
+    except shapes.WrongType as exc:  # our own words: which field, which type
+        return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path, message=str(exc))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                 message=f"the answer lacks an expected field ({type(exc).__name__})")
 
 
 def _account(raw: Any) -> Account:
+    shapes.require(raw, shapes.ACCOUNT)
     requirements = raw.get("requirements") or {}
     profile = raw.get("business_profile") or {}
     dashboard = (raw.get("settings") or {}).get("dashboard") or {}
@@ -346,6 +376,7 @@ def _account(raw: Any) -> Account:
 
 
 def _endpoint(raw: Any) -> WebhookEndpoint:
+    shapes.require(raw, shapes.ENDPOINT)
     return WebhookEndpoint(
         id=raw["id"], url=raw["url"], status=raw["status"], enabled_events=list(raw.get("enabled_events") or []),
         livemode=raw.get("livemode"), description=raw.get("description"), api_version=raw.get("api_version"),
@@ -354,6 +385,7 @@ def _endpoint(raw: Any) -> WebhookEndpoint:
 
 
 def _event(raw: Any) -> Event:
+    shapes.require(raw, shapes.EVENT)
     return Event(id=raw["id"], type=raw["type"], created=raw["created"],
                  pending_webhooks=raw.get("pending_webhooks") or 0, livemode=raw.get("livemode"))
 

@@ -303,6 +303,7 @@ def test_proxies_honour_no_proxy_and_never_carry_plain_http(monkeypatch) -> None
         "http": "http://proxy.corp.test:3128", "https": "http://proxy.corp.test:3128"}
     assert not ReadOnlyHttpClient(api_base="https://stripe-mock.internal:12111")._proxy  # NO_PROXY names it
     assert not ReadOnlyHttpClient(api_base="http://127.0.0.1:12111")._proxy  # keys in clear: never via a proxy
+    assert not ReadOnlyHttpClient(api_base="HTTP://127.0.0.1:12111")._proxy  # decided on the parsed scheme
 
 
 @responses.activate
@@ -346,3 +347,19 @@ def test_delivery_window_sets_the_events_query(sleeps) -> None:
     since = int(now.timestamp()) - 2 * 86400
     assert f"created%5Bgte%5D={since}" in responses.calls[2].request.url
     assert ev.failed_events_since == datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)
+
+
+@responses.activate
+def test_no_attempt_starts_once_the_records_deadline_has_passed() -> None:
+    """A back-off can overshoot on a loaded machine (here: sleeps 0.3 s when asked for 0 s); the record's
+    0.2 s deadline has then passed and no further request may be sent."""
+    import time
+
+    source = StripeSource(sleep=lambda _: time.sleep(0.3), max_retries=3, record_deadline=0.2)
+    happy(responses)
+    responses.replace(responses.GET, f"{API}/v1/account", **stripe_error(429, "slow down", "rate_limit_error"),
+                      headers={"Retry-After": "0"})
+    ev = collect(source)
+    assert ev.account_error.kind is ErrorKind.TIMEOUT
+    assert ev.account_error.message == "the record's deadline of 0.2 s had passed"
+    assert len(responses.calls) == 1

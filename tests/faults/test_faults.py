@@ -34,6 +34,14 @@ SCENARIOS = {
                            "the connection was closed before an answer came", 3),
     "malformed-json": ({"malformed": ["/v1/account"]}, "error", set(), {"ACC003"}, "could not be read", 3),
     "truncated-body": ({"truncated": ["/v1/webhook_endpoints"]}, "error", set(), {"WH006"}, "could not be read", 3),
+    # hostile answers: each request has a total deadline, each answer a size cap, no redirect is followed
+    "trickling-body": ({"trickle": ["/v1/events"]}, "error", set(), {"WH010"}, "not complete within 0.5 s", 3),
+    "trickling-headers": ({"trickle_headers": ["/v1/account"]}, "error", set(), {"ACC003", "WH006"},
+                          "not complete within 0.5 s", 3),
+    "gzip-bomb": ({"gzip_bomb": {"/v1/webhook_endpoints": 50 << 20}}, "error", set(), {"WH006"},
+                  "the answer is larger than 8 MB", 3),
+    "redirect": ({"redirect": {"/v1/account": "http://localhost:1/v1/account"}}, "error", set(), {"ACC003"},
+                 "redirect (HTTP 302) to localhost", 3),
 }
 
 
