@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.evidence import ErrorKind
 from auditor.redact import mask
-from auditor.results import Severity
+from auditor.results import CheckStatus, Severity
 from rules.base import Outcome, RecordContext, Source, errored, failed, passed, rule, skipped
 from rules.guide import PUBLISHABLE_PREFIX, SECRET_PREFIXES
 from rules.text import stray_characters
@@ -180,6 +180,19 @@ def secret_key_unrestricted(ctx: RecordContext) -> Outcome:
     if key.startswith("rk_"):
         return failed(f"{mask(key)} is a restricted key", fill={"key": mask(key)})
     return passed(f"{mask(key)} is a standard secret key")
+
+
+def wrong_mode_key(ctx: RecordContext) -> str | None:
+    """Why Stripe's answer is of the wrong mode (KEY004 fails), else None.
+
+    Stripe answers a key with that key's mode's objects: with a test key on the
+    live record it lists the test-mode endpoints, so judging them (and fixing
+    "the live endpoint" after them) would break a working setup.
+    """
+    if secret_key_environment(ctx).status is not CheckStatus.FAIL:
+        return None
+    return (f"skipped because the secret key is not a {ctx.environment.value} key (KEY004): Stripe answered "
+            f"with the other mode's objects, not this record's; fix KEY004 first, then audit again")
 
 
 def _secret_key(ctx: RecordContext) -> str:

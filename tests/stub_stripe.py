@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -190,13 +191,15 @@ class StubStripe:
             return
         if self._fault(h, parts.path, key, entry.get("faults") or {}):
             return
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        raw = parse_qs(parts.query)
+        query = {k: v[-1] for k, v in raw.items()}
+        types = [t for k, v in raw.items() if k == "types[]" or re.fullmatch(r"types\[\d+\]", k) for t in v]
         if parts.path == "/v1/account":
             h._send(200, entry["account"])
         elif parts.path == "/v1/webhook_endpoints":
             h._send(200, _page(entry.get("webhook_endpoints", []), query, parts.path))
         elif parts.path == "/v1/events":
-            h._send(200, _page(_failed_events(entry.get("events", []), query), query, parts.path))
+            h._send(200, _page(_failed_events(entry.get("events", []), query, types), query, parts.path))
         else:
             h._send(404, _error_body(f"Unrecognized request URL (GET: {parts.path})"))
 
@@ -235,10 +238,11 @@ class StubStripe:
         return False
 
 
-def _failed_events(events: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
-    """What ``GET /v1/events?delivery_success=false&created[gte]=…`` returns: newest first."""
+def _failed_events(events: list[dict[str, Any]], query: dict[str, str],
+                   types: list[str] | None = None) -> list[dict[str, Any]]:
+    """What ``GET /v1/events?delivery_success=false&types[]=…&created[gte]=…`` returns: newest first."""
     since = int(query.get("created[gte]", "0") or 0)
-    wanted = [e for e in events if e["created"] >= since]
+    wanted = [e for e in events if e["created"] >= since and (not types or e["type"] in types)]
     if query.get("delivery_success") == "false":
         wanted = [e for e in wanted if e.get("pending_webhooks", 0) > 0]
     return sorted(wanted, key=lambda e: -e["created"])

@@ -9,7 +9,7 @@ import pytest
 from auditor.evidence import Event
 from rules.guide import REQUIRED_EVENTS, callback_url
 from tests.rules.builders import (
-    CID, LIVE, NOW, STAGE, check, context, endpoint, evidence, record, secret, tenant,
+    CID, LIVE, NOW, STAGE, check, context, endpoint, evidence, record, secret, sk, tenant,
 )
 
 GOOD_LIVE = callback_url(CID, LIVE)
@@ -17,7 +17,9 @@ GOOD_LIVE = callback_url(CID, LIVE)
 
 def with_url(url: str, env=LIVE, fleet_ids: tuple[str, ...] = ()):
     rec = record(env)
-    fleet = [tenant(rec)] + [tenant(record(env), company_id=c) for c in fleet_ids]
+    elsewhere = "acct_1Elsewhere000000"  # other tenants on their own accounts (same account: test_shared_*)
+    fleet = [tenant(rec)] + [tenant(record(env, account_id=elsewhere, secret_key=secret(sk(env, elsewhere)),
+                                           signing_secret=secret("whsec_" + c)), company_id=c) for c in fleet_ids]
     return context(rec, evidence(env, [endpoint(env, url=url)]), fleet=fleet)
 
 
@@ -148,7 +150,8 @@ def test_wh007_extra_events_never_fail_the_record() -> None:
 def test_wh008_two_endpoints_for_this_company() -> None:
     eps = [endpoint(endpoint_id="we_a"), endpoint(endpoint_id="we_b", created=1800000000)]
     result = check("WH008", context(ev=evidence(endpoints=eps)))
-    assert result.status.value == "fail" and "2 endpoints" in result.message and "we_b" in result.remediation
+    assert result.status.value == "fail" and "2 enabled endpoints" in result.message
+    assert "Keep the endpoint we_a" in result.remediation and "- we_b" in result.remediation
 
 
 def test_wh008_other_companies_endpoints_do_not_count() -> None:
@@ -175,6 +178,6 @@ def test_wh010_failed_deliveries_in_the_window() -> None:
 
 
 def test_wh010_says_when_the_list_was_cut_short() -> None:
-    events = [Event(id="evt_1", type="charge.dispute.created", created=int(NOW.timestamp()) - 60)]
+    events = [Event(id="evt_1", type="charge.dispute.created", created=int(NOW.timestamp()) - 3600)]
     result = check("WH010", context(ev=evidence(events=events, failed_events_truncated=True)))
     assert "cut short" in result.message
