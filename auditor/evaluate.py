@@ -14,6 +14,7 @@ from auditor.evidence import ErrorKind, FetchError
 from auditor.results import CheckResult, CheckStatus, RecordResult
 from rules import all_rules
 from rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
+from rules.errors import error_fix
 from rules.keys import wrong_mode_key
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,19 @@ def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
         status=outcome.status,
         message=outcome.message,
         details=outcome.details,
-        remediation=rule.remediation_for(ctx, outcome) if outcome.status is CheckStatus.FAIL else None,
+        remediation=_remediation(rule, ctx, outcome),
     )
+
+
+def _remediation(rule: Rule, ctx: RecordContext, outcome: Outcome) -> str | None:
+    """The rule's fix for a failure; for an error, the fix of the reason Stripe could not be asked."""
+    if outcome.status is CheckStatus.FAIL:
+        return rule.remediation_for(ctx, outcome)
+    if outcome.status is CheckStatus.ERROR and ctx.evidence is not None:
+        needed = [ctx.evidence.error_for(part) for part in rule.needs]
+        error = next((e for e in needed if e is not None), None) or next(iter(ctx.evidence.errors()), None)
+        return error_fix(error, ctx) if error is not None else None
+    return None
 
 
 def _precondition(rule: Rule, ctx: RecordContext) -> Outcome | None:

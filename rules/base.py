@@ -17,7 +17,9 @@ from typing import Any, Callable
 from auditor.config import Environment, Record, Tenant
 from auditor.evidence import RecordEvidence
 from auditor.results import CheckStatus, Severity
-from rules.guide import CALLBACK_HOSTS, DASHBOARD_MODE, PUBLISHABLE_PREFIX, SECRET_PREFIXES, callback_url
+from rules.guide import (
+    CALLBACK_HOSTS, DASHBOARD_MODE, PUBLISHABLE_PREFIX, SECRET_PREFIXES, callback_url, secret_key_step,
+)
 
 
 class Source(str, Enum):
@@ -161,6 +163,7 @@ class RecordContext:
             "callback_host": CALLBACK_HOSTS[env],
             "pk_prefix": PUBLISHABLE_PREFIX[env],
             "sk_prefix": SECRET_PREFIXES[env][0],
+            "get_secret_key": secret_key_step(env),
             "account_id": self.record.account_id or "(the account ID)",
             "window_days": str(self.settings.delivery_window_days),
             "grace_minutes": str(self.settings.delivery_grace_minutes),
