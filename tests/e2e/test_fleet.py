@@ -24,7 +24,7 @@ EXPECTED = {
     ("N0RDL1CHTVERLAG00002", "stage"): ("pass", set(), set()),
     ("N0RDL1CHTVERLAG00002", "live"): ("fail", {"KEY004"}, set()),  # Stripe answered for test mode: WH skipped
     ("HAFENBL1CKMED1EN0003", "stage"): ("pass", set(), set()),
-    ("HAFENBL1CKMED1EN0003", "live"): ("fail", {"ACC004", "ACC005", "WH003"}, set()),
+    ("HAFENBL1CKMED1EN0003", "live"): ("fail", {"ACC004", "ACC005", "ACC006", "WH003"}, set()),
     ("BERGMANND1G1TAL00004", "stage"): ("pass", set(), set()),
     ("BERGMANND1G1TAL00004", "live"): ("fail", {"WH006", "WH007", "WH010"}, set()),
     ("K1ELERRUNDSCHAU00005", "stage"): ("fail", {"WH008"}, set()),
