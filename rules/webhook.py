@@ -265,8 +265,8 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
     id="WH010", slug="deliveries-healthy", severity=Severity.HIGH, source=Source.STRIPE,
     needs=("failed_events",), mode_bound=True,
     title="Recent events of the 15 required types were delivered",
-    checks="No event of the 15 required types from the last {window_days} days, older than {grace_minutes} "
-           "minutes, is still pending or failed delivery "
+    checks="No event of the 15 required types from the last 7 days (--delivery-window-days), older than 15 "
+           "minutes (--delivery-grace-minutes), is still pending or failed delivery "
            "(GET /v1/events?delivery_success=false&types[]=…&created[gte]=…).",
     why="Undelivered events mean plenigo missed payment updates; the usual cause is a wrong signing secret in "
         "plenigo, so plenigo rejects every delivery. Only the 15 types plenigo subscribes to count, and events "
