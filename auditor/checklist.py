@@ -134,6 +134,9 @@ def _item(spec: ItemSpec, result: RecordResult, record: Record | None, accept_wa
     status = next((s for s in _WORST if any(c.status is s for c in checks)), CheckStatus.SKIPPED)
     item = Item(number=spec.number, title=spec.title, where=spec.where, status=status, rules=spec.rules,
                 blocking=any(_blocks(c, accept_waived) for c in checks))
+    skipped_for_mode = next((c for c in checks if c.details.get("see") == "KEY004"), None)
+    if skipped_for_mode is not None:  # say why, once: the operator fixes KEY004 first
+        item.findings.append(f"{skipped_for_mode.rule} skipped: {skipped_for_mode.message}")
     for check in checks:
         if check.status in (CheckStatus.FAIL, CheckStatus.ERROR, CheckStatus.WAIVED):
             note = f" (waived until {check.waiver.expires} by {check.waiver.approved_by}: {check.waiver.reason})" \
@@ -142,7 +145,7 @@ def _item(spec: ItemSpec, result: RecordResult, record: Record | None, accept_wa
         if check.status is CheckStatus.FAIL and check.remediation:
             item.actions.append(check.remediation)
     item.evidence = _evidence(spec.number, result, record)
-    if spec.number == 5:
+    if spec.number == 5 and item.status is not CheckStatus.SKIPPED:
         item.events = _events(result)
     return item
 
@@ -173,7 +176,8 @@ def _evidence(number: int, result: RecordResult, record: Record | None) -> list[
     if number == 4:
         found = _chosen(result)
         return [f"expected: {callback_url(result.company_id, env)}",
-                f"found: {found.url} ({found.id})" if found else "found: no endpoint pointing at plenigo"]
+                f"found: {found.url} ({found.id})" if found else
+                "found: not judged" if _not_judged(result) else "found: no endpoint pointing at plenigo"]
     if number == 6:
         secret = record.signing_secret
         return [f"record: {mask(secret.reveal()) if secret else '(none)'}"]
@@ -205,10 +209,23 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _chosen(result: RecordResult):
+    """The endpoint the WH checks judged (they know the fleet: another tenant's endpoint is never it)."""
     ev = result.evidence
     if not ev or not ev.webhook_endpoints:
         return None
+    judged = [c for c in (result.check(r) for r in ("WH002", "WH003", "WH004", "WH005")) if c is not None]
+    if any(c.status is CheckStatus.SKIPPED for c in judged[:1]):
+        return None  # Stripe was not asked, or answered for the other mode (KEY004)
+    named = {c.details.get("endpoint") for c in judged} - {None}
+    found = [e for e in ev.webhook_endpoints if e.id in named]
+    if found or named or (judged and judged[0].status is CheckStatus.FAIL):
+        return found[0] if found else None
     return choose_endpoint(ev.webhook_endpoints, result.company_id, Environment(result.environment))
+
+
+def _not_judged(result: RecordResult) -> bool:
+    check = result.check("WH002")
+    return check is None or check.status is CheckStatus.SKIPPED
 
 
 def _events(result: RecordResult) -> list[tuple[str, bool]]:

@@ -229,3 +229,26 @@ def test_key008_restricted_key() -> None:
     result = check("KEY008", context(record(secret_key=secret(sk(LIVE, kind="rk")))))
     assert result.status.value == "fail" and "rk_live_…" in result.message
     assert status("KEY008") == "pass"
+
+
+def test_every_error_kind_has_a_fix_and_a_403_names_stripes_permission() -> None:
+    from auditor.evidence import FetchError
+    from rules.errors import error_fix
+
+    ctx = context()
+    for kind in ErrorKind:
+        assert error_fix(FetchError(kind=kind, message="x"), ctx), kind
+    message = ("The provided key 'rk_live_…abcd' does not have the required permissions for this endpoint. Having "
+               "the 'rak_webhook_read' permission would allow this request to continue.")
+    fix = error_fix(FetchError(kind=ErrorKind.PERMISSION, message=message, path="/v1/webhook_endpoints"), ctx)
+    assert "rak_webhook_read" in fix and "standard secret key" in fix
+    rejected = error_fix(FetchError(kind=ErrorKind.AUTHENTICATION, message="x"), ctx)
+    assert "Reveal live key" not in rejected and "roll it" in rejected
+    stage = error_fix(FetchError(kind=ErrorKind.AUTHENTICATION, message="x"), context(record(STAGE)))
+    assert "Reveal test key" in stage
+
+
+def test_error_checks_carry_the_fix_of_their_cause() -> None:
+    ev = evidence(account=None, account_error=error(ErrorKind.CONNECTION))
+    result = check("ACC003", context(ev=ev))
+    assert result.status.value == "error" and "--stripe-api-base" in result.remediation

@@ -181,3 +181,37 @@ def test_wh010_says_when_the_list_was_cut_short() -> None:
     events = [Event(id="evt_1", type="charge.dispute.created", created=int(NOW.timestamp()) - 3600)]
     result = check("WH010", context(ev=evidence(events=events, failed_events_truncated=True)))
     assert "cut short" in result.message
+
+
+def test_wh010_judges_only_the_15_types_even_in_older_saved_evidence() -> None:
+    """Evidence saved before the types[] filter may hold other types: they are never plenigo's failures."""
+    old = [Event(id="evt_inv", type="invoice.paid", created=int((NOW - timedelta(hours=2)).timestamp()))]
+    assert check("WH010", context(ev=evidence(events=old))).status.value == "pass"
+
+
+def test_wh010_grace_period_is_counted_from_when_stripe_was_asked() -> None:
+    young = [Event(id="evt_y", type="payment_intent.succeeded", created=int((NOW - timedelta(minutes=5)).timestamp()))]
+    assert check("WH010", context(ev=evidence(events=young))).status.value == "pass"
+    older = [Event(id="evt_o", type="payment_intent.succeeded", created=int((NOW - timedelta(minutes=20)).timestamp()))]
+    result = check("WH010", context(ev=evidence(events=older)))
+    assert result.status.value == "fail" and "may be" not in result.message  # no other endpoint subscribes
+
+
+@pytest.mark.parametrize("url", [
+    "https://erp.example/webhooks/plenigo-sync", "https://plenigo.example.com/stripe",
+    "https://shop.example/callbacks/stripe", "https://hooks.example/plenigo/callbacks",
+])
+def test_endpoints_that_only_mention_plenigo_are_the_merchants_own(url) -> None:
+    from rules.endpoints import points_at_plenigo
+
+    assert not points_at_plenigo(endpoint(url=url))
+
+
+@pytest.mark.parametrize("url", [
+    "https://CALLBACKS.PLENIGO.COM:443/x", "http://callbacks.plenigo-stage.com/", "https://callbacks.plenigo.io/a",
+    "https://callbaks.plenigo.com/", "https://callbacks.plenigo-stage.de/", "https://relay.example/callbacks/v1/stripe/X",
+])
+def test_callbacks_hosts_look_alikes_and_the_path_shape_are_candidates(url) -> None:
+    from rules.endpoints import points_at_plenigo
+
+    assert points_at_plenigo(endpoint(url=url))
