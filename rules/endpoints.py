@@ -8,7 +8,8 @@ a wrong choice turns a fix into an outage (SPEC "Which endpoint is plenigo's"):
   subdomain) or with the path shape ``/callbacks/<…>/stripe/<…>``; a URL that
   merely mentions plenigo elsewhere is the merchant's own and never a candidate;
 - an endpoint whose URL is exactly another tenant's URL (that tenant names the
-  same Stripe account) is that tenant's, never this one's;
+  same Stripe account), or a near miss naming that tenant's companyID, is that
+  tenant's, never this one's;
 - among the rest: the exact URL enabled, then the exact URL disabled, then the
   nearest miss.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Container, Iterable
+from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from auditor.config import Environment
@@ -94,18 +95,31 @@ def for_company(endpoint: WebhookEndpoint, company_id: str) -> bool:
     return found is not None and found.lower() == company_id.lower()
 
 
-def candidates(endpoints: Iterable[WebhookEndpoint], taken: Container[str] = frozenset()) -> list[WebhookEndpoint]:
-    """This tenant's candidates: plenigo-looking endpoints whose URL is not another tenant's exact URL."""
-    return [e for e in endpoints if points_at_plenigo(e) and e.url not in taken]
+def owner(endpoint: WebhookEndpoint, taken: Mapping[str, str]) -> str | None:
+    """The other tenant (on the same account) this endpoint belongs to, else None.
+
+    ``taken`` maps each such tenant's exact URL to its company ID. Its exact URL is
+    its endpoint (SPEC); so is a near miss that names its companyID, since the
+    fix of a near miss rewrites the URL and would move that tenant's deliveries.
+    """
+    if endpoint.url in taken:
+        return taken[endpoint.url]
+    found = (path_company_id(UrlParts.of(endpoint.url).path) or "").lower()
+    return next((cid for cid in taken.values() if cid.lower() == found), None)
 
 
-def taken_by_others(endpoints: Iterable[WebhookEndpoint], taken: frozenset[str]) -> list[WebhookEndpoint]:
-    """Endpoints at exactly another tenant's URL (a tenant on the same Stripe account): theirs, not a mistake."""
-    return [e for e in endpoints if e.url in taken]
+def candidates(endpoints: Iterable[WebhookEndpoint], taken: Mapping[str, str] | None = None) -> list[WebhookEndpoint]:
+    """This tenant's candidates: plenigo-looking endpoints that are not another tenant's."""
+    return [e for e in endpoints if points_at_plenigo(e) and not (taken and owner(e, taken))]
+
+
+def taken_by_others(endpoints: Iterable[WebhookEndpoint], taken: Mapping[str, str]) -> list[tuple[WebhookEndpoint, str]]:
+    """Endpoints of other tenants on the same Stripe account, each with its tenant: theirs, not a mistake."""
+    return [(e, cid) for e in endpoints if points_at_plenigo(e) and (cid := owner(e, taken))]
 
 
 def choose_endpoint(endpoints: list[WebhookEndpoint], company_id: str, env: Environment,
-                    taken: Container[str] = frozenset()) -> WebhookEndpoint | None:
+                    taken: Mapping[str, str] | None = None) -> WebhookEndpoint | None:
     """The exact URL enabled, else exact disabled, else the nearest miss (ties: the oldest, then by ID)."""
     found = candidates(endpoints, taken)
     if not found:

@@ -84,15 +84,15 @@ def endpoint_registered(ctx: RecordContext) -> Outcome:
     if ours:
         return passed(f"{len(ours)} endpoint(s) point at plenigo", endpoints=[e.id for e in ours])
     theirs = taken_by_others(endpoints, taken)
-    leave = "".join(f"\nLeave {e.id} ({e.url}) alone: it is the endpoint of tenant {taken[e.url]} on the same "
-                    "Stripe account." for e in theirs)
-    note = "; " + ", ".join(f"{e.id} is tenant {taken[e.url]}'s" for e in theirs) if theirs else ""
+    leave = "".join(f"\nLeave {e.id} ({e.url}) alone: it is the endpoint of tenant {cid} on the same Stripe "
+                    "account." for e, cid in theirs)
+    note = "; " + ", ".join(f"{e.id} is tenant {cid}'s" for e, cid in theirs) if theirs else ""
     others = len(endpoints) - len(theirs)
     elsewhere = f" ({others} endpoint(s) point elsewhere{note})" if others else f" ({note[2:]})" if note else ""
     return failed(f"no webhook endpoint points at plenigo for {ctx.company_id}{elsewhere}",
                   fill={"required_events": _bullets(REQUIRED_EVENTS), "leave_alone": leave},
                   expected=ctx.expected_url, endpoints=[e.url for e in endpoints][:10],
-                  other_tenants=[e.id for e in theirs])
+                  other_tenants=[e.id for e, _ in theirs])
 
 
 @rule(

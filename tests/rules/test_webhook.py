@@ -215,3 +215,16 @@ def test_callbacks_hosts_look_alikes_and_the_path_shape_are_candidates(url) -> N
     from rules.endpoints import points_at_plenigo
 
     assert points_at_plenigo(endpoint(url=url))
+
+
+def test_on_a_shared_account_a_near_miss_naming_the_other_tenant_is_theirs() -> None:
+    """Rewriting it to this tenant's URL would move the other tenant's deliveries: WH002 says add one instead."""
+    other = "OTHER000000000000009"
+    mine = tenant(record(LIVE))
+    theirs = tenant(record(LIVE, signing_secret=secret("whsec_" + "o" * 32)), company_id=other)
+    eps = [endpoint(url=callback_url(other, LIVE) + "/", endpoint_id="we_other")]
+    ctx = context(mine.record(LIVE), evidence(LIVE, eps), ten=mine, fleet=[mine, theirs])
+    result = check("WH002", ctx)
+    assert result.status.value == "fail" and "we_other is tenant OTHER000000000000009's" in result.message
+    assert "Leave we_other" in result.remediation
+    assert check("WH004", ctx).status.value == "skipped"
