@@ -67,29 +67,38 @@ class Checklist(BaseModel):
 def item_specs(env: Environment) -> list[ItemSpec]:
     """The guide's steps in its order, then what go-live needs that the guide leaves implicit."""
     mode = DASHBOARD_MODE[env]
+    secret_where = (f"Developers → API keys → Reveal test key ({SECRET_PREFIXES[env][0]}…), in {mode}"
+                    if env is Environment.STAGE else
+                    f"Developers → API keys → the live secret key ({SECRET_PREFIXES[env][0]}…) stored when it was "
+                    "created: Stripe shows a live key only once (lost: roll it or create a new one), in " + mode)
+    webhooks = "Workbench → Webhooks (older Dashboard: Developers → Webhooks)"
     specs = [
         ItemSpec(number=1, title="Stripe account ID", rules=["ACC001", "ACC002", "ACC003"],
                  where="Gear symbol (right-hand corner) → Profile → bottom of the page → Accounts"),
         ItemSpec(number=2, title="Publishable key", rules=["KEY001", "KEY002", "KEY006"],
                  where=f"Developers → API keys → Publishable key ({PUBLISHABLE_PREFIX[env]}…), in {mode}"),
         ItemSpec(number=3, title="Secret key", rules=["KEY003", "KEY004", "KEY005", "KEY007", "KEY008"],
-                 where=f"Developers → API keys → Reveal {env.stripe_mode} key ({SECRET_PREFIXES[env][0]}…), in {mode}"),
+                 where=secret_where),
         ItemSpec(number=4, title="Webhook endpoint", rules=["WH002", "WH003", "WH004"],
-                 where="Developers → Webhooks → + Add endpoint, with the exact URL below"),
+                 where=f"{webhooks} → Create new destination, with the exact URL below"),
         ItemSpec(number=5, title="The 15 webhook events", rules=["WH006", "WH007"],
-                 where="+ Select events → search, tick each event → Add events"),
-        ItemSpec(number=6, title="Signing secret", rules=["WH001"],
-                 where="Developers → Webhooks → the endpoint → Signing secret → Reveal"),
-        ItemSpec(number=7, title="Endpoint enabled", rules=["WH005"], where="Developers → Webhooks → the endpoint"),
+                 where="Select events → search, tick each event → Continue"),
+        ItemSpec(number=6, title="Signing secret", rules=["WH001", "TEN004"],
+                 where=f"{webhooks} → the endpoint → Signing secret → Reveal"),
+        ItemSpec(number=7, title="Endpoint enabled", rules=["WH005"], where=f"{webhooks} → the endpoint"),
         ItemSpec(number=8, title=f"Endpoint in {env.stripe_mode} mode", rules=["WH009"],
                  where=f"Create the endpoint while the Dashboard is in {mode}"),
-        ItemSpec(number=9, title="Only one plenigo endpoint", rules=["WH008"], where="Developers → Webhooks"),
+        ItemSpec(number=9, title="Only one enabled plenigo endpoint", rules=["WH008"], where=webhooks),
         ItemSpec(number=10, title="Recent deliveries succeed", rules=["WH010"],
-                 where="Developers → Webhooks → the endpoint → event deliveries"),
+                 where=f"{webhooks} → the endpoint → Event deliveries"),
     ]
     if env is Environment.LIVE:
-        specs.append(ItemSpec(number=11, title="Account can take charges and pay out", rules=["ACC004"],
-                              where="Settings → Business details: complete the account activation"))
+        activation = "Dashboard home page and Settings → Business: what Stripe asks for"
+        specs += [
+            ItemSpec(number=11, title="Account can take payments", rules=["ACC004"], where=activation),
+            ItemSpec(number=12, title="Payouts enabled", rules=["ACC005"], where=activation),
+            ItemSpec(number=13, title="Nothing due with a deadline", rules=["ACC006"], where=activation),
+        ]
     return specs
 
 
@@ -125,6 +134,9 @@ def _item(spec: ItemSpec, result: RecordResult, record: Record | None, accept_wa
     status = next((s for s in _WORST if any(c.status is s for c in checks)), CheckStatus.SKIPPED)
     item = Item(number=spec.number, title=spec.title, where=spec.where, status=status, rules=spec.rules,
                 blocking=any(_blocks(c, accept_waived) for c in checks))
+    skipped_for_mode = next((c for c in checks if c.details.get("see") == "KEY004"), None)
+    if skipped_for_mode is not None:  # say why, once: the operator fixes KEY004 first
+        item.findings.append(f"{skipped_for_mode.rule} skipped: {skipped_for_mode.message}")
     for check in checks:
         if check.status in (CheckStatus.FAIL, CheckStatus.ERROR, CheckStatus.WAIVED):
             note = f" (waived until {check.waiver.expires} by {check.waiver.approved_by}: {check.waiver.reason})" \
@@ -133,7 +145,7 @@ def _item(spec: ItemSpec, result: RecordResult, record: Record | None, accept_wa
         if check.status is CheckStatus.FAIL and check.remediation:
             item.actions.append(check.remediation)
     item.evidence = _evidence(spec.number, result, record)
-    if spec.number == 5:
+    if spec.number == 5 and item.status is not CheckStatus.SKIPPED:
         item.events = _events(result)
     return item
 
@@ -164,7 +176,8 @@ def _evidence(number: int, result: RecordResult, record: Record | None) -> list[
     if number == 4:
         found = _chosen(result)
         return [f"expected: {callback_url(result.company_id, env)}",
-                f"found: {found.url} ({found.id})" if found else "found: no endpoint pointing at plenigo"]
+                f"found: {found.url} ({found.id})" if found else
+                "found: not judged" if _not_judged(result) else "found: no endpoint pointing at plenigo"]
     if number == 6:
         secret = record.signing_secret
         return [f"record: {mask(secret.reveal()) if secret else '(none)'}"]
@@ -176,11 +189,19 @@ def _evidence(number: int, result: RecordResult, record: Record | None) -> list[
     if number == 10 and ev and ev.failed_events is not None:
         return [f"{len(ev.failed_events)} undelivered event(s) since {ev.failed_events_since:%Y-%m-%d}"
                 if ev.failed_events_since else f"{len(ev.failed_events)} undelivered event(s)"]
-    if number == 11 and ev and ev.account:
+    if number in _ACCOUNT_FLAGS and ev and ev.account:
         a = ev.account
-        return [", ".join(f"{name}: {_yes_no(getattr(a, name))}"
-                          for name in ("charges_enabled", "payouts_enabled", "details_submitted"))]
+        return [", ".join(f"{name}: {_yes_no(getattr(a, name))}" for name in _ACCOUNT_FLAGS[number])]
+    if number == 13 and ev and ev.account:
+        a = ev.account
+        return [f"past due: {', '.join(a.past_due) or 'nothing'}; currently due: "
+                f"{', '.join(a.requirements_due) or 'nothing'}; deadline: "
+                + (datetime.fromtimestamp(a.current_deadline, timezone.utc).strftime("%Y-%m-%d")
+                   if a.current_deadline else "none")]
     return []
+
+
+_ACCOUNT_FLAGS = {11: ("charges_enabled", "details_submitted"), 12: ("payouts_enabled",)}
 
 
 def _yes_no(value: bool | None) -> str:
@@ -188,10 +209,23 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _chosen(result: RecordResult):
+    """The endpoint the WH checks judged (they know the fleet: another tenant's endpoint is never it)."""
     ev = result.evidence
     if not ev or not ev.webhook_endpoints:
         return None
+    judged = [c for c in (result.check(r) for r in ("WH002", "WH003", "WH004", "WH005")) if c is not None]
+    if any(c.status is CheckStatus.SKIPPED for c in judged[:1]):
+        return None  # Stripe was not asked, or answered for the other mode (KEY004)
+    named = {c.details.get("endpoint") for c in judged} - {None}
+    found = [e for e in ev.webhook_endpoints if e.id in named]
+    if found or named or (judged and judged[0].status is CheckStatus.FAIL):
+        return found[0] if found else None
     return choose_endpoint(ev.webhook_endpoints, result.company_id, Environment(result.environment))
+
+
+def _not_judged(result: RecordResult) -> bool:
+    check = result.check("WH002")
+    return check is None or check.status is CheckStatus.SKIPPED
 
 
 def _events(result: RecordResult) -> list[tuple[str, bool]]:
@@ -210,13 +244,26 @@ def setup_instructions(tenant: Tenant, env: Environment) -> list[str]:
         "of the page; the ID is listed under Accounts (acct_…). Enter it as account_id.",
         f"Publishable key: click Developers, then the API keys tab; click the Publishable key ({PUBLISHABLE_PREFIX[env]}…) "
         "to copy it. Enter it as publishable_key.",
-        f"Secret key: on the same tab click Reveal {env.stripe_mode} key and copy the Secret key "
-        f"({SECRET_PREFIXES[env][0]}…). Store it in an environment variable or a file, never in the tenant file.",
-        f"Webhook: click Developers, then the Webhooks tab, then + Add endpoint, and enter exactly: {url}",
-        f"Events: click + Select events, search for and select these {len(REQUIRED_EVENTS)} events, then Add events: "
+        _secret_key_step(env),
+        "Webhook: open the Webhooks tab of Workbench (dashboard.stripe.com/webhooks; the guide's Developers → "
+        "Webhooks in the older Developers Dashboard) and click Create new destination (older: + Add endpoint); "
+        "choose Events on your account.",
+        f"Events: search for and select these {len(REQUIRED_EVENTS)} events, then click Continue: "
         + ", ".join(REQUIRED_EVENTS) + ".",
-        "At the very bottom, click Add endpoint to create the webhook.",
-        "Signing secret: under the new endpoint click Reveal and copy the whsec_… value; store it like the secret key.",
+        f"Choose Webhook endpoint, enter exactly: {url} and click Create destination.",
+        "Signing secret: select the new endpoint, click Reveal under Signing secret and copy the whsec_… value; "
+        "store it like the secret key. Stage and live endpoints each have their own signing secret.",
         f"Check that the endpoint's host is {CALLBACK_HOSTS[env]}, that it is enabled, and that it is the only "
-        "endpoint pointing at plenigo for this company.",
+        "enabled endpoint pointing at plenigo for this company.",
     ]
+
+
+def _secret_key_step(env: Environment) -> str:
+    """Stripe reveals a test key any time but a live key only once (Stripe's API keys docs)."""
+    prefix = SECRET_PREFIXES[env][0]
+    store = "Store it in an environment variable or a file, never in the tenant file."
+    if env is Environment.STAGE:
+        return f"Secret key: on the same tab click Reveal test key and copy the Secret key ({prefix}…). {store}"
+    return (f"Secret key: use the live Secret key ({prefix}…) stored when it was created: Stripe shows a live "
+            "secret key only once. If it is lost, roll it (⋯ → Roll key) or create a new secret key on the same "
+            f"tab and copy it right away. {store}")

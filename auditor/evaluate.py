@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from auditor.evidence import ErrorKind, FetchError, RecordEvidence
+from auditor.evidence import ErrorKind, FetchError
 from auditor.results import CheckResult, CheckStatus, RecordResult
 from rules import all_rules
 from rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
+from rules.errors import error_fix
+from rules.keys import wrong_mode_key
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> Reco
 
 
 def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
-    outcome = _precondition(rule, ctx.evidence)
+    outcome = _precondition(rule, ctx)
     if outcome is None:
         try:
             outcome = rule.check(ctx)
@@ -71,18 +73,33 @@ def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
         status=outcome.status,
         message=outcome.message,
         details=outcome.details,
-        remediation=rule.remediation_for(ctx, outcome) if outcome.status is CheckStatus.FAIL else None,
+        remediation=_remediation(rule, ctx, outcome),
     )
 
 
-def _precondition(rule: Rule, evidence: RecordEvidence | None) -> Outcome | None:
-    """skipped/error for a Stripe rule whose evidence is absent or failed, else None."""
+def _remediation(rule: Rule, ctx: RecordContext, outcome: Outcome) -> str | None:
+    """The rule's fix for a failure; for an error, the fix of the reason Stripe could not be asked."""
+    if outcome.status is CheckStatus.FAIL:
+        return rule.remediation_for(ctx, outcome)
+    if outcome.status is CheckStatus.ERROR and ctx.evidence is not None:
+        needed = [ctx.evidence.error_for(part) for part in rule.needs]
+        error = next((e for e in needed if e is not None), None) or next(iter(ctx.evidence.errors()), None)
+        return error_fix(error, ctx) if error is not None else None
+    return None
+
+
+def _precondition(rule: Rule, ctx: RecordContext) -> Outcome | None:
+    """skipped/error for a Stripe rule whose evidence is absent, of the wrong mode or failed, else None."""
+    evidence = ctx.evidence
     if rule.source is not Source.STRIPE:
         return None
     if evidence is None:
         return skipped("Stripe was not asked")
     if evidence.not_asked:
         return skipped(f"Stripe was not asked: {evidence.not_asked}")
+    wrong_mode = wrong_mode_key(ctx) if rule.mode_bound else None
+    if wrong_mode:
+        return skipped(wrong_mode, see="KEY004")
     if rule.handles_errors:
         return None
     for part in rule.needs:

@@ -50,8 +50,11 @@ class Account(BaseModel):
     details_submitted: bool | None = None
     country: str | None = None
     business_name: str | None = None
-    requirements_due: list[str] = []
+    requirements_due: list[str] = []  # requirements.currently_due
     disabled_reason: str | None = None
+    # Added later: evidence saved by older runs lacks them and still loads (empty / None).
+    past_due: list[str] = []  # requirements.past_due
+    current_deadline: int | None = None  # requirements.current_deadline (Unix time)
 
 
 class WebhookEndpoint(BaseModel):

@@ -1,8 +1,9 @@
-"""Account rules (ACC001–ACC004): the Stripe account ID in the record, and the account itself."""
+"""Account rules (ACC001–ACC006): the Stripe account ID in the record, and the account itself."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 from auditor.results import Severity
 from rules.base import LIVE_ONLY, Outcome, RecordContext, Source, failed, passed, rule, skipped
@@ -76,25 +77,82 @@ def account_id_matches_stripe(ctx: RecordContext) -> Outcome:
     return passed(f"the secret key belongs to {stripe_id}")
 
 
+_ACTIVATION = ("In the Stripe Dashboard, in live mode, provide what Stripe asks for: it lists it on the home page "
+               "and under Settings → Business")
+
+
+def _due(fields: list[str]) -> str:
+    return ", ".join(fields[:8]) + (f" and {len(fields) - 8} more" if len(fields) > 8 else "") if fields else ""
+
+
 @rule(
     id="ACC004", slug="account-can-go-live", severity=Severity.HIGH, source=Source.STRIPE,
-    environments=LIVE_ONLY,
-    title="The live Stripe account can take charges and pay out",
-    checks="charges_enabled, payouts_enabled and details_submitted are all true for the live account.",
-    why="An account that Stripe has not activated cannot take live payments: checkouts fail for every customer.",
-    remediation="In the Stripe Dashboard (live mode) complete the account activation: Stripe lists what is "
-                "missing under Settings → Business details (currently: {missing}). Until then the account "
-                "cannot take charges or receive payouts.",
+    environments=LIVE_ONLY, mode_bound=True,
+    title="The live Stripe account can take payments",
+    checks="charges_enabled and details_submitted are true for the live account (payouts: ACC005).",
+    why="An account that Stripe has not activated cannot take live payments: checkouts fail for every customer. "
+        "Only the ability to take payments is judged here; payouts are ACC005, upcoming deadlines ACC006.",
+    remediation=_ACTIVATION + " ({missing}). Until then the account cannot take payments.",
     needs=("account",),
 )
 def account_can_go_live(ctx: RecordContext) -> Outcome:
     account = ctx.evidence.account
-    flags = {"charges_enabled": account.charges_enabled, "payouts_enabled": account.payouts_enabled,
-             "details_submitted": account.details_submitted}
+    flags = {"charges_enabled": account.charges_enabled, "details_submitted": account.details_submitted}
     off = [name for name, value in flags.items() if value is not True]
     if off:
-        due = ", ".join(account.requirements_due[:8]) or "see the Dashboard"
+        due = _due(account.past_due + [f for f in account.requirements_due if f not in account.past_due])
         reason = f" (Stripe: {account.disabled_reason})" if account.disabled_reason else ""
-        return failed(f"the live account is not activated: {', '.join(off)} false{reason}",
-                      fill={"missing": due}, not_enabled=off, requirements_due=account.requirements_due)
-    return passed("charges and payouts are enabled and the details are submitted")
+        return failed(f"the live account cannot take payments: {', '.join(off)} false{reason}",
+                      fill={"missing": f"currently due: {due}" if due else "Stripe lists what is missing there"},
+                      not_enabled=off, requirements_due=account.requirements_due)
+    return passed("the account can take payments: charges are enabled and the details are submitted")
+
+
+@rule(
+    id="ACC005", slug="account-payouts-enabled", severity=Severity.MEDIUM, source=Source.STRIPE,
+    environments=LIVE_ONLY, mode_bound=True,
+    title="The live Stripe account can pay out",
+    checks="payouts_enabled is true for the live account.",
+    why="Payments still work, but the money stays at Stripe until payouts are enabled; usually a bank account "
+        "or a verification is missing.",
+    remediation=_ACTIVATION + " ({missing}); Stripe lists the bank account for payouts under Settings → "
+                "Business → Bank accounts and currencies. Payments keep working meanwhile.",
+    needs=("account",),
+)
+def account_payouts_enabled(ctx: RecordContext) -> Outcome:
+    account = ctx.evidence.account
+    if account.payouts_enabled is not True:
+        due = _due(account.past_due + [f for f in account.requirements_due if f not in account.past_due])
+        reason = f" (Stripe: {account.disabled_reason})" if account.disabled_reason else ""
+        return failed(f"payouts are not enabled: payments are taken but the money stays at Stripe{reason}",
+                      fill={"missing": f"currently due: {due}" if due else "Stripe lists what is missing there"},
+                      payouts_enabled=account.payouts_enabled, requirements_due=account.requirements_due)
+    return passed("payouts are enabled")
+
+
+@rule(
+    id="ACC006", slug="account-requirements-due", severity=Severity.LOW, source=Source.STRIPE,
+    environments=LIVE_ONLY, mode_bound=True,
+    title="Stripe asks for nothing with a deadline",
+    checks="requirements.past_due is empty, and nothing in requirements.currently_due has a current_deadline.",
+    why="Past the deadline Stripe disables charges or payouts; the finding names the fields and the deadline so "
+        "the merchant can act before that happens. currently_due without a deadline is not reported (Stripe "
+        "keeps the account working).",
+    remediation=_ACTIVATION + ": {fields}{deadline}.",
+    needs=("account",),
+)
+def account_requirements_due(ctx: RecordContext) -> Outcome:
+    account = ctx.evidence.account
+    deadline = account.current_deadline if account.requirements_due else None
+    if not account.past_due and deadline is None:
+        return passed("Stripe asks for nothing past due or with a deadline")
+    parts = []
+    if account.past_due:
+        parts.append(f"past due: {_due(account.past_due)}")
+    if deadline is not None:
+        parts.append(f"currently due: {_due(account.requirements_due)}")
+    when = datetime.fromtimestamp(deadline, timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if deadline else None
+    by = f" (deadline {when})" if when else ""
+    return failed(f"Stripe requires information: {'; '.join(parts)}{by}",
+                  fill={"fields": "; ".join(parts), "deadline": f", before {when}" if when else " now"},
+                  past_due=account.past_due, currently_due=account.requirements_due, current_deadline=when)

@@ -17,7 +17,9 @@ from typing import Any, Callable
 from auditor.config import Environment, Record, Tenant
 from auditor.evidence import RecordEvidence
 from auditor.results import CheckStatus, Severity
-from rules.guide import CALLBACK_HOSTS, DASHBOARD_MODE, PUBLISHABLE_PREFIX, SECRET_PREFIXES, callback_url
+from rules.guide import (
+    CALLBACK_HOSTS, DASHBOARD_MODE, PUBLISHABLE_PREFIX, SECRET_PREFIXES, callback_url, secret_key_step,
+)
 
 
 class Source(str, Enum):
@@ -62,6 +64,7 @@ class Settings:
     """Knobs of an audit that rules read (never the network)."""
 
     delivery_window_days: int = 7
+    delivery_grace_minutes: int = 15  # WH010: younger failed events may still be in flight
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
@@ -72,27 +75,42 @@ def fingerprint(value: str) -> str:
 
 @dataclass(frozen=True)
 class FleetIndex:
-    """Who uses which Stripe account and which secret key, across the fleet (TEN003)."""
+    """Who uses which Stripe account, secret key and signing secret, across the fleet.
+
+    TEN003 reads it, and the endpoint choice: an endpoint at exactly the URL of
+    another tenant on the same account is that tenant's. Secrets are kept only
+    as fingerprints.
+    """
 
     by_account: dict[str, tuple[tuple[str, Environment], ...]] = field(default_factory=dict)
     by_secret: dict[str, tuple[tuple[str, Environment], ...]] = field(default_factory=dict)
     company_ids: frozenset[str] = frozenset()
+    by_signing_secret: dict[str, tuple[tuple[str, Environment], ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, tenants: list[Tenant]) -> "FleetIndex":
         accounts: dict[str, list[tuple[str, Environment]]] = {}
         secrets: dict[str, list[tuple[str, Environment]]] = {}
+        signing: dict[str, list[tuple[str, Environment]]] = {}
         for tenant in tenants:
             for env, record in tenant.records.items():
+                user = (tenant.company_id, env)
                 if record.account_id:
-                    accounts.setdefault(record.account_id.strip(), []).append((tenant.company_id, env))
+                    accounts.setdefault(record.account_id.strip(), []).append(user)
                 if record.secret_key:
-                    secrets.setdefault(fingerprint(record.secret_key.reveal()), []).append((tenant.company_id, env))
+                    secrets.setdefault(fingerprint(record.secret_key.reveal()), []).append(user)
+                if record.signing_secret and record.signing_secret.reveal().strip():
+                    signing.setdefault(fingerprint(record.signing_secret.reveal().strip()), []).append(user)
         return cls(
             by_account={k: tuple(v) for k, v in accounts.items()},
             by_secret={k: tuple(v) for k, v in secrets.items()},
             company_ids=frozenset(t.company_id for t in tenants),
+            by_signing_secret={k: tuple(v) for k, v in signing.items()},
         )
+
+    def sharing_account(self, account_ids: set[str], company_id: str) -> set[str]:
+        """The other tenants naming one of these Stripe accounts."""
+        return {cid for a in account_ids for cid, _ in self.by_account.get(a, ()) if cid != company_id}
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,19 @@ class RecordContext:
         return callback_url(self.company_id, self.environment)
 
     @property
+    def tenants_on_account(self) -> set[str]:
+        """Other tenants on this record's Stripe account (as entered, or as Stripe named it)."""
+        ids = {(self.record.account_id or "").strip()}
+        if self.evidence is not None and self.evidence.account is not None:
+            ids.add(self.evidence.account.id)
+        return self.fleet.sharing_account(ids - {""}, self.company_id)
+
+    @property
+    def taken_urls(self) -> dict[str, str]:
+        """URL → company ID of the endpoints that belong to other tenants on this account, in this environment."""
+        return {callback_url(cid, self.environment): cid for cid in sorted(self.tenants_on_account)}
+
+    @property
     def other_record(self) -> Record | None:
         other = Environment.LIVE if self.environment is Environment.STAGE else Environment.STAGE
         return self.tenant.record(other)
@@ -132,8 +163,10 @@ class RecordContext:
             "callback_host": CALLBACK_HOSTS[env],
             "pk_prefix": PUBLISHABLE_PREFIX[env],
             "sk_prefix": SECRET_PREFIXES[env][0],
+            "get_secret_key": secret_key_step(env),
             "account_id": self.record.account_id or "(the account ID)",
             "window_days": str(self.settings.delivery_window_days),
+            "grace_minutes": str(self.settings.delivery_grace_minutes),
         }
 
 
@@ -156,6 +189,7 @@ class Rule:
     check: Check
     needs: tuple[str, ...] = ()
     handles_errors: bool = False
+    mode_bound: bool = False  # Stripe's answer is of the key's mode: meaningless when KEY004 fails
 
     def applies_to(self, env: Environment) -> bool:
         return env in self.environments
@@ -191,6 +225,7 @@ def rule(
     environments: frozenset[Environment] = BOTH,
     needs: tuple[str, ...] = (),
     handles_errors: bool = False,
+    mode_bound: bool = False,
 ) -> Callable[[Check], Check]:
     """Register the decorated function as a rule with this metadata."""
 
@@ -200,7 +235,7 @@ def rule(
         REGISTRY[id] = Rule(
             id=id, slug=slug, severity=severity, source=source, environments=environments, title=title,
             checks=checks, why=why, remediation=remediation, check=func, needs=needs,
-            handles_errors=handles_errors,
+            handles_errors=handles_errors, mode_bound=mode_bound,
         )
         return func
 

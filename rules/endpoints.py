@@ -1,13 +1,24 @@
 """Which webhook endpoints point at plenigo, which one is "the" endpoint, and how its URL is wrong.
 
-The webhook rules (WH003–WH009) all judge one endpoint: the exact match if
-there is one, else the closest near miss, so that the findings describe the
-endpoint the merchant actually meant to create.
+The webhook rules (WH003–WH009) all judge one endpoint, and a fix edits it, so
+a wrong choice turns a fix into an outage (SPEC "Which endpoint is plenigo's"):
+
+- candidates are endpoints at a callbacks host (any case, scheme or port), at a
+  look-alike of one (a typo, another top-level domain, another plenigo
+  subdomain) or with the path shape ``/callbacks/<…>/stripe/<…>``; a URL that
+  merely mentions plenigo elsewhere is the merchant's own and never a candidate;
+- an endpoint whose URL is exactly another tenant's URL (that tenant names the
+  same Stripe account), or a near miss naming that tenant's companyID, is that
+  tenant's, never this one's;
+- among the rest: the exact URL enabled, then the exact URL disabled, then the
+  nearest miss.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from auditor.config import Environment
@@ -37,8 +48,39 @@ class UrlParts:
 
 
 def points_at_plenigo(endpoint: WebhookEndpoint) -> bool:
-    """True for an endpoint at a plenigo callbacks host, or a URL that mentions plenigo at all (a misspelt host)."""
-    return UrlParts.of(endpoint.url).host in PLENIGO_HOSTS or "plenigo" in endpoint.url.lower()
+    """True for a candidate: a callbacks host or a look-alike of one, or plenigo's path shape.
+
+    Only the host and the path shape count: ``https://erp.example/webhooks/plenigo-sync``
+    mentions plenigo but is the merchant's own endpoint, which no fix may touch.
+    """
+    parts = UrlParts.of(endpoint.url)
+    return looks_like_callbacks_host(parts.host) or bool(_PATH_SHAPE.match(parts.path))
+
+
+_PATH_SHAPE = re.compile(r"^/+callbacks/+[^/]+/+stripe(/|$)", re.IGNORECASE)
+_PLENIGO_DOMAINS = ("plenigo", "plenigo-stage")
+
+
+def looks_like_callbacks_host(host: str) -> bool:
+    """A callbacks host, a typo of one (2 edits at most), or plenigo's name under another TLD or subdomain."""
+    host = host.lower().rstrip(".")
+    if not host:
+        return False
+    if any(_distance(host, h) <= 2 for h in PLENIGO_HOSTS):
+        return True
+    labels = host.split(".")
+    return len(labels) >= 2 and labels[-2] in _PLENIGO_DOMAINS
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (hosts are short: the quadratic table is cheap)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def path_company_id(path: str) -> str | None:
@@ -53,23 +95,48 @@ def for_company(endpoint: WebhookEndpoint, company_id: str) -> bool:
     return found is not None and found.lower() == company_id.lower()
 
 
-def choose_endpoint(endpoints: list[WebhookEndpoint], company_id: str, env: Environment) -> WebhookEndpoint | None:
-    """The exact match, else the closest plenigo endpoint (deterministic: ties go to the oldest, then by ID)."""
-    candidates = [e for e in endpoints if points_at_plenigo(e)]
-    if not candidates:
+def owner(endpoint: WebhookEndpoint, taken: Mapping[str, str]) -> str | None:
+    """The other tenant (on the same account) this endpoint belongs to, else None.
+
+    ``taken`` maps each such tenant's exact URL to its company ID. Its exact URL is
+    its endpoint (SPEC); so is a near miss that names its companyID, since the
+    fix of a near miss rewrites the URL and would move that tenant's deliveries.
+    """
+    if endpoint.url in taken:
+        return taken[endpoint.url]
+    found = (path_company_id(UrlParts.of(endpoint.url).path) or "").lower()
+    return next((cid for cid in taken.values() if cid.lower() == found), None)
+
+
+def candidates(endpoints: Iterable[WebhookEndpoint], taken: Mapping[str, str] | None = None) -> list[WebhookEndpoint]:
+    """This tenant's candidates: plenigo-looking endpoints that are not another tenant's."""
+    return [e for e in endpoints if points_at_plenigo(e) and not (taken and owner(e, taken))]
+
+
+def taken_by_others(endpoints: Iterable[WebhookEndpoint], taken: Mapping[str, str]) -> list[tuple[WebhookEndpoint, str]]:
+    """Endpoints of other tenants on the same Stripe account, each with its tenant: theirs, not a mistake."""
+    return [(e, cid) for e in endpoints if points_at_plenigo(e) and (cid := owner(e, taken))]
+
+
+def choose_endpoint(endpoints: list[WebhookEndpoint], company_id: str, env: Environment,
+                    taken: Mapping[str, str] | None = None) -> WebhookEndpoint | None:
+    """The exact URL enabled, else exact disabled, else the nearest miss (ties: the oldest, then by ID)."""
+    found = candidates(endpoints, taken)
+    if not found:
         return None
     expected = callback_url(company_id, env)
-    return max(candidates, key=lambda e: (_score(e, expected, company_id, env), -(e.created or 0), e.id))
+    return max(found, key=lambda e: (_score(e, expected, company_id, env), -(e.created or 0), e.id))
 
 
 def _score(endpoint: WebhookEndpoint, expected: str, company_id: str, env: Environment) -> int:
+    enabled = endpoint.status == "enabled"
     if endpoint.url == expected:
-        return 100
+        return 200 if enabled else 100
     parts = UrlParts.of(endpoint.url)
     score = 0
     score += 8 if path_company_id(parts.path) == company_id else 6 if for_company(endpoint, company_id) else 0
     score += 4 if parts.host == CALLBACK_HOSTS[env] else 0
-    score += 2 if endpoint.status == "enabled" else 0
+    score += 2 if enabled else 0
     score += 1 if parts.scheme == "https" else 0
     return score
 

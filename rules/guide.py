@@ -48,3 +48,17 @@ DASHBOARD_MODE: dict[Environment, str] = {
 def callback_url(company_id: str, env: Environment) -> str:
     """The exact webhook URL the guide tells the tenant to enter."""
     return f"https://{CALLBACK_HOSTS[env]}{CALLBACK_PATH_PREFIX}{company_id}"
+
+
+def secret_key_step(env: Environment) -> str:
+    """Where to get the secret key today: a test key can be revealed any time, a live key only once.
+
+    Stripe's API keys docs: "You can only reveal a live mode secret or restricted API key one time. If you lose
+    it, ... roll it or delete it and create a new one." So no live fix says "Reveal live key".
+    """
+    prefix = SECRET_PREFIXES[env][0]
+    if env is Environment.STAGE:
+        return f"Click Reveal test key next to the Secret key ({prefix}…) and copy it"
+    return (f"Use the live Secret key ({prefix}…) stored when it was created: Stripe shows a live secret key only "
+            "once. If nobody stored it, roll it (⋯ → Roll key; plan the expiry of the old key, other systems may "
+            "use it) or create a new secret key, and copy it right away")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.evidence import ErrorKind
 from auditor.redact import mask
-from auditor.results import Severity
+from auditor.results import CheckStatus, Severity
 from rules.base import Outcome, RecordContext, Source, errored, failed, passed, rule, skipped
 from rules.guide import PUBLISHABLE_PREFIX, SECRET_PREFIXES
 from rules.text import stray_characters
@@ -53,8 +53,8 @@ def publishable_key_environment(ctx: RecordContext) -> Outcome:
     checks="secret_key is set, starts with sk_ or rk_, and has no whitespace or invisible characters.",
     why="plenigo calls Stripe's API with this key; without it nothing works, and a stray newline makes Stripe "
         "reject it.",
-    remediation=_API_KEYS + "Click Reveal {stripe_mode} key next to the Secret key ({sk_prefix}…), copy it and store it "
-                "where the {environment} record of {company_id} reads it, exactly as copied{problem}.",
+    remediation=_API_KEYS + "{get_secret_key}, and store it where the {environment} record of {company_id} reads "
+                "it, exactly as copied{problem}.",
 )
 def secret_key_format(ctx: RecordContext) -> Outcome:
     return _key_format(_secret_key(ctx), "secret key", ("sk_", "rk_"))
@@ -65,8 +65,9 @@ def secret_key_format(ctx: RecordContext) -> Outcome:
     title="The secret key is of the record's environment",
     checks="sk_test_/rk_test_ on the stage record, sk_live_/rk_live_ on the live record.",
     why="A test key on live means plenigo never sees real payments; a live key on stage moves real money in tests.",
-    remediation=_API_KEYS + "Click Reveal {stripe_mode} key and copy the Secret key "
-                "({sk_prefix}…) into the {environment} record of {company_id}.",
+    remediation=_API_KEYS + "{get_secret_key} into the {environment} record of {company_id} (a secret key "
+                "starts with {sk_prefix}; Stripe answers a key of the other mode with that mode's objects, so the "
+                "webhook and account checks are skipped until this is fixed).",
 )
 def secret_key_environment(ctx: RecordContext) -> Outcome:
     key = _secret_key(ctx)
@@ -81,8 +82,7 @@ def secret_key_environment(ctx: RecordContext) -> Outcome:
     checks="Stripe does not reject the secret key (not invalid, expired or rolled).",
     why="A rejected key stops every payment and refund plenigo makes for this tenant.",
     remediation=_API_KEYS + "The key in the record was rejected by Stripe: it was mistyped, rolled or deleted. "
-                "Click Reveal {stripe_mode} key (or roll a new one), copy it and replace the secret key of the "
-                "{environment} record of {company_id}.",
+                "{get_secret_key}, and replace the secret key of the {environment} record of {company_id} with it.",
     handles_errors=True,
 )
 def secret_key_accepted(ctx: RecordContext) -> Outcome:
@@ -170,8 +170,8 @@ def secrets_not_inline(ctx: RecordContext) -> Outcome:
     title="The secret key is a standard key",
     checks="secret_key is a standard sk_ key, not an rk_ restricted key.",
     why="A restricted key may lack permissions that plenigo's payment flows need; calls then fail in production.",
-    remediation=_API_KEYS + "Use the standard Secret key ({sk_prefix}…, Reveal {stripe_mode} key) for the "
-                "{environment} record of {company_id} instead of the restricted key {key}.",
+    remediation=_API_KEYS + "Use the standard Secret key ({sk_prefix}…) for the {environment} record of "
+                "{company_id} instead of the restricted key {key}: {get_secret_key}.",
 )
 def secret_key_unrestricted(ctx: RecordContext) -> Outcome:
     key = _secret_key(ctx)
@@ -180,6 +180,19 @@ def secret_key_unrestricted(ctx: RecordContext) -> Outcome:
     if key.startswith("rk_"):
         return failed(f"{mask(key)} is a restricted key", fill={"key": mask(key)})
     return passed(f"{mask(key)} is a standard secret key")
+
+
+def wrong_mode_key(ctx: RecordContext) -> str | None:
+    """Why Stripe's answer is of the wrong mode (KEY004 fails), else None.
+
+    Stripe answers a key with that key's mode's objects: with a test key on the
+    live record it lists the test-mode endpoints, so judging them (and fixing
+    "the live endpoint" after them) would break a working setup.
+    """
+    if secret_key_environment(ctx).status is not CheckStatus.FAIL:
+        return None
+    return (f"skipped because the secret key is not a {ctx.environment.value} key (KEY004): Stripe answered "
+            f"with the other mode's objects, not this record's; fix KEY004 first, then audit again")
 
 
 def _secret_key(ctx: RecordContext) -> str:

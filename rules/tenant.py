@@ -1,4 +1,4 @@
-"""Tenant and fleet rules (TEN001–TEN003): both records of a tenant, and all tenants together.
+"""Tenant and fleet rules (TEN001–TEN004): both records of a tenant, and all tenants together.
 
 They are reported on each of the tenant's records, so every record lists every
 check that concerns it.
@@ -6,9 +6,10 @@ check that concerns it.
 
 from __future__ import annotations
 
-from auditor.config import Environment
+from auditor.config import Environment, Secret
 from auditor.results import Severity
 from rules.base import Outcome, RecordContext, Source, failed, fingerprint, passed, rule, skipped
+from rules.guide import callback_url
 
 
 @rule(
@@ -55,31 +56,64 @@ def same_account_both_environments(ctx: RecordContext) -> Outcome:
 
 @rule(
     id="TEN003", slug="account-not-shared", severity=Severity.MEDIUM, source=Source.FLEET,
-    title="No other tenant uses the same Stripe account or secret key",
-    checks="No two tenants name the same Stripe account ID or the same secret key.",
+    title="No other tenant uses the same Stripe account, secret key or signing secret",
+    checks="No two tenants name the same Stripe account ID, the same secret key or the same signing secret.",
     why="A shared account mixes two merchants' payments and webhooks; usually one tenant's values were copied "
-        "into another's record by mistake.",
+        "into another's record by mistake. The finding names the other tenant, never the secret. On a shared "
+        "account each tenant's endpoint stays its own: no webhook fix edits the other tenant's endpoint.",
     remediation="{company_id} shares {what} with {others}. Check which tenant the Stripe account really belongs "
-                "to and enter the other tenant's own account ID and keys (from its own Stripe Dashboard).",
+                "to and enter the other tenant's own values from its own Stripe Dashboard{signing}.",
 )
 def account_not_shared(ctx: RecordContext) -> Outcome:
     me = ctx.company_id
     shared: list[str] = []
     others: set[str] = set()
     account = (ctx.record.account_id or "").strip()
-    if account:
-        users = {cid for cid, _ in ctx.fleet.by_account.get(account, ()) if cid != me}
-        if users:
-            shared.append(f"the Stripe account {account}")
-            others |= users
-    if ctx.record.secret_key:
-        users = {cid for cid, _ in ctx.fleet.by_secret.get(fingerprint(ctx.record.secret_key.reveal()), ())
-                 if cid != me}
-        if users:
-            shared.append("the secret key")
-            others |= users
+    for what, users in (
+        (f"the Stripe account {account}", ctx.fleet.by_account.get(account, ()) if account else ()),
+        ("the secret key", _users(ctx.fleet.by_secret, ctx.record.secret_key)),
+        ("the signing secret", _users(ctx.fleet.by_signing_secret, ctx.record.signing_secret)),
+    ):
+        names = {cid for cid, _ in users if cid != me}
+        if names:
+            shared.append(what)
+            others |= names
     if shared:
         names = ", ".join(sorted(others))
+        signing = (" (the signing secret: Workbench → Webhooks → that tenant's own endpoint → Reveal under "
+                   "Signing secret)") if "the signing secret" in shared else ""
         return failed(f"{' and '.join(shared)} also used by {names}",
-                      fill={"what": " and ".join(shared), "others": names}, shared_with=sorted(others))
-    return passed("no other tenant uses this account or secret key")
+                      fill={"what": " and ".join(shared), "others": names, "signing": signing},
+                      shared_with=sorted(others), shared=shared)
+    return passed("no other tenant uses this account, secret key or signing secret")
+
+
+def _users(index: dict, secret: Secret | None) -> tuple:
+    value = secret.reveal().strip() if secret else ""
+    if not value:
+        return ()
+    # the secret key index is built from the value as entered; the signing index from the stripped value
+    return index.get(fingerprint(value), ()) or index.get(fingerprint(secret.reveal()), ())
+
+
+@rule(
+    id="TEN004", slug="signing-secrets-distinct", severity=Severity.MEDIUM, source=Source.TENANT,
+    title="Stage and live carry different signing secrets",
+    checks="The stage and the live record's signing secrets differ.",
+    why="Each webhook endpoint has its own signing secret, and a test-mode endpoint is never the live one: the "
+        "same value on both records means one was copied into the other, so plenigo rejects that environment's "
+        "events. The finding never shows the secret.",
+    remediation="In the Stripe Dashboard, in live mode, open the Webhooks tab of Workbench, select the endpoint "
+                "{live_url}, click Reveal under Signing secret and enter it as signing_secret of the live record "
+                "of {company_id}; do the same in test mode for {stage_url} and the stage record.",
+)
+def signing_secrets_distinct(ctx: RecordContext) -> Outcome:
+    stage, live = ctx.tenant.record(Environment.STAGE), ctx.tenant.record(Environment.LIVE)
+    values = [r.signing_secret.reveal().strip() if r and r.signing_secret else "" for r in (stage, live)]
+    if not all(values):
+        return skipped("needs a signing secret on both a stage and a live record")
+    fill = {"live_url": callback_url(ctx.company_id, Environment.LIVE),
+            "stage_url": callback_url(ctx.company_id, Environment.STAGE)}
+    if values[0] == values[1]:
+        return failed("the stage and the live record carry the same signing secret", fill=fill)
+    return passed("stage and live carry different signing secrets")

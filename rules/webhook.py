@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from auditor.evidence import WebhookEndpoint
+from auditor.evidence import Event, WebhookEndpoint
 from auditor.redact import mask
 from auditor.results import Severity
 from rules.base import Outcome, RecordContext, Source, failed, passed, rule, skipped
-from rules.endpoints import choose_endpoint, for_company, host_problems, path_problems, points_at_plenigo
+from rules.endpoints import (
+    candidates, choose_endpoint, for_company, host_problems, path_problems, taken_by_others,
+)
 from rules.guide import REQUIRED_EVENTS
 from rules.text import stray_characters
 
-_WEBHOOKS = "In the Stripe Dashboard, in {mode}, click Developers, then the Webhooks tab. "
+_WEBHOOKS = ("In the Stripe Dashboard, in {mode}, open the Webhooks tab of Workbench (dashboard.stripe.com/webhooks; "
+             "in the older Developers Dashboard: Developers → Webhooks). ")
 _ADD_ENDPOINT = (
-    _WEBHOOKS + "Click + Add endpoint and enter the endpoint URL exactly:\n  {expected_url}\n"
-    "Click + Select events, search for and select each of the 15 events below, click Add events, then at the very "
-    "bottom click Add endpoint:\n{required_events}\n"
-    "Finally click Reveal under the endpoint's signing secret and enter it as signing_secret of the {environment} "
-    "record of {company_id}."
+    _WEBHOOKS + "Click Create new destination (older Dashboard: + Add endpoint), choose Events on your account, "
+    "search for and select each of the 15 events below, click Continue, choose Webhook endpoint and enter the "
+    "endpoint URL exactly:\n  {expected_url}\nthen click Create destination. The 15 events:\n{required_events}\n"
+    "Finally open the new endpoint, click Reveal under Signing secret and enter it as signing_secret of the "
+    "{environment} record of {company_id}.{leave_alone}"
 )
+_EDIT_URL = ("Select the endpoint {endpoint} ({endpoint_url}), open its ⋯ menu → Edit destination (older Dashboard: "
+             "Update details) and replace the endpoint URL with:\n  {expected_url}")
 _NO_ENDPOINT = "no plenigo webhook endpoint (WH002)"
-_ENDPOINT_RULE = dict(source=Source.STRIPE, needs=("webhook_endpoints",))
+_ENDPOINT_RULE = dict(source=Source.STRIPE, needs=("webhook_endpoints",), mode_bound=True)
 
 
 def _bullets(items: list[str] | tuple[str, ...]) -> str:
@@ -29,7 +34,7 @@ def _bullets(items: list[str] | tuple[str, ...]) -> str:
 
 
 def _endpoint(ctx: RecordContext) -> WebhookEndpoint | None:
-    return choose_endpoint(ctx.evidence.webhook_endpoints or [], ctx.company_id, ctx.environment)
+    return choose_endpoint(ctx.evidence.webhook_endpoints or [], ctx.company_id, ctx.environment, ctx.taken_urls)
 
 
 def _where(endpoint: WebhookEndpoint) -> dict[str, str]:
@@ -42,7 +47,7 @@ def _where(endpoint: WebhookEndpoint) -> dict[str, str]:
     checks="signing_secret is set, starts with whsec_, and has no whitespace.",
     why="plenigo verifies every webhook with this secret; without it (or with a mangled one) every event from "
         "Stripe is rejected and payments stay unconfirmed.",
-    remediation=_WEBHOOKS + "Open the endpoint for {expected_url}, click Reveal under Signing secret, copy the "
+    remediation=_WEBHOOKS + "Select the endpoint {expected_url}, click Reveal under Signing secret, copy the "
                 "whsec_… value and store it for signing_secret of the {environment} record of {company_id}, "
                 "exactly as copied{problem}.",
 )
@@ -64,19 +69,30 @@ def signing_secret_format(ctx: RecordContext) -> Outcome:
 @rule(
     id="WH002", slug="endpoint-registered", severity=Severity.CRITICAL, **_ENDPOINT_RULE,
     title="A webhook endpoint points at plenigo's callbacks",
-    checks="The Stripe account has a webhook endpoint whose URL points at plenigo's callbacks host.",
-    why="Without it Stripe never tells plenigo that a payment succeeded, failed or was disputed.",
+    checks="The Stripe account has a webhook endpoint for this tenant at plenigo's callbacks: a callbacks host or a "
+           "look-alike, or the path shape /callbacks/…/stripe/…. An endpoint that merely mentions plenigo elsewhere "
+           "is the merchant's own; one at exactly another tenant's URL (a tenant on the same account) is that "
+           "tenant's.",
+    why="Without it Stripe never tells plenigo that a payment succeeded, failed or was disputed. The fix only ever "
+        "adds an endpoint: the merchant's own endpoints and other tenants' are left alone.",
     remediation=_ADD_ENDPOINT,
 )
 def endpoint_registered(ctx: RecordContext) -> Outcome:
     endpoints = ctx.evidence.webhook_endpoints or []
-    ours = [e for e in endpoints if points_at_plenigo(e)]
-    if not ours:
-        others = f" ({len(endpoints)} endpoint(s) point elsewhere)" if endpoints else ""
-        return failed(f"no webhook endpoint points at plenigo{others}",
-                      fill={"required_events": _bullets(REQUIRED_EVENTS)},
-                      expected=ctx.expected_url, endpoints=[e.url for e in endpoints][:10])
-    return passed(f"{len(ours)} endpoint(s) point at plenigo", endpoints=[e.id for e in ours])
+    taken = ctx.taken_urls
+    ours = candidates(endpoints, taken)
+    if ours:
+        return passed(f"{len(ours)} endpoint(s) point at plenigo", endpoints=[e.id for e in ours])
+    theirs = taken_by_others(endpoints, taken)
+    leave = "".join(f"\nLeave {e.id} ({e.url}) alone: it is the endpoint of tenant {cid} on the same Stripe "
+                    "account." for e, cid in theirs)
+    note = "; " + ", ".join(f"{e.id} is tenant {cid}'s" for e, cid in theirs) if theirs else ""
+    others = len(endpoints) - len(theirs)
+    elsewhere = f" ({others} endpoint(s) point elsewhere{note})" if others else f" ({note[2:]})" if note else ""
+    return failed(f"no webhook endpoint points at plenigo for {ctx.company_id}{elsewhere}",
+                  fill={"required_events": _bullets(REQUIRED_EVENTS), "leave_alone": leave},
+                  expected=ctx.expected_url, endpoints=[e.url for e in endpoints][:10],
+                  other_tenants=[e.id for e, _ in theirs])
 
 
 @rule(
@@ -85,8 +101,7 @@ def endpoint_registered(ctx: RecordContext) -> Outcome:
     checks="The endpoint's URL is https://callbacks.plenigo.com/… on live and "
            "https://callbacks.plenigo-stage.com/… on stage.",
     why="Events sent to the other system's host are processed by the wrong plenigo system or not at all.",
-    remediation=_WEBHOOKS + "Open the endpoint {endpoint_url}, click ⋯ → Update details and replace the endpoint URL "
-                "with:\n  {expected_url}",
+    remediation=_WEBHOOKS + _EDIT_URL,
 )
 def endpoint_host_environment(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
@@ -106,8 +121,7 @@ def endpoint_host_environment(ctx: RecordContext) -> Outcome:
            "query, same case.",
     why="plenigo routes each event by the companyID in the path; a wrong one delivers the tenant's payments to "
         "another tenant or to nobody.",
-    remediation=_WEBHOOKS + "Open the endpoint {endpoint_url}, click ⋯ → Update details and replace the endpoint URL "
-                "with:\n  {expected_url}\n(the companyID is in the plenigo Merchant Backend URL of the tenant).",
+    remediation=_WEBHOOKS + _EDIT_URL + "\n(the companyID is in the plenigo Merchant Backend URL of the tenant).",
 )
 def endpoint_company_id(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
@@ -125,9 +139,13 @@ def endpoint_company_id(ctx: RecordContext) -> Outcome:
     id="WH005", slug="endpoint-enabled", severity=Severity.CRITICAL, **_ENDPOINT_RULE,
     title="The endpoint is enabled",
     checks="The endpoint's status is enabled.",
-    why="Stripe sends nothing to a disabled endpoint (Stripe also disables endpoints that keep failing).",
-    remediation=_WEBHOOKS + "Open the endpoint {endpoint_url} and click ⋯ → Enable endpoint. If Stripe disabled it "
-                "after failed deliveries, fix the cause first (see WH010).",
+    why="Stripe sends nothing to a disabled endpoint (Stripe also disables endpoints that keep failing), and it "
+        "does not resend the events created while the endpoint was disabled. When the exact URL exists twice, the "
+        "enabled one is judged: a disabled twin is not a finding here (WH008 mentions it).",
+    remediation=_WEBHOOKS + "Select the endpoint {endpoint} ({endpoint_url}) and enable it from its ⋯ menu. If Stripe "
+                "disabled it after failed deliveries, fix the cause first (WH010, WH001). Stripe does not resend "
+                "the events created while it was disabled: ask plenigo to reconcile {company_id}'s payments of that "
+                "period.",
 )
 def endpoint_enabled(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
@@ -145,9 +163,9 @@ def endpoint_enabled(ctx: RecordContext) -> Outcome:
     checks="The endpoint's enabled events include all 15 events of the guide's table (or *).",
     why="Each missing event is a payment state plenigo never learns about: a succeeded payment stays open, a "
         "dispute goes unanswered.",
-    remediation=_WEBHOOKS + "Open the endpoint {endpoint_url}, click ⋯ → Update details, then + Select events; "
-                "search for and tick each of these events, then click Add events and Update endpoint:\n"
-                "{missing_events}",
+    remediation=_WEBHOOKS + "Select the endpoint {endpoint} ({endpoint_url}), open its ⋯ menu → Edit destination "
+                "(older Dashboard: Update details → + Select events); search for and tick each of these events and "
+                "save:\n{missing_events}",
 )
 def events_complete(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
@@ -170,8 +188,8 @@ def events_complete(ctx: RecordContext) -> Outcome:
     title="The endpoint subscribes to no events beyond the 15",
     checks="Events beyond the 15 required ones (or * = all events) are listed: they are delivered for nothing.",
     why="plenigo ignores other events; delivering them costs traffic and clutters the delivery log.",
-    remediation=_WEBHOOKS + "Open the endpoint {endpoint_url}, click ⋯ → Update details, and remove the events not "
-                "in plenigo's list:\n{extra_events}",
+    remediation=_WEBHOOKS + "Select the endpoint {endpoint} ({endpoint_url}), open its ⋯ menu → Edit destination "
+                "(older Dashboard: Update details), and remove the events not in plenigo's list:\n{extra_events}",
 )
 def events_extra(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
@@ -190,25 +208,33 @@ def events_extra(ctx: RecordContext) -> Outcome:
 
 @rule(
     id="WH008", slug="endpoint-unique", severity=Severity.MEDIUM, **_ENDPOINT_RULE,
-    title="Exactly one endpoint points at plenigo for this company",
-    checks="Only one of the account's webhook endpoints points at plenigo for this companyID.",
-    why="Two endpoints deliver every event twice: plenigo processes duplicates and the delivery log is "
-        "misleading.",
-    remediation=_WEBHOOKS + "Keep the endpoint with the URL {expected_url} and delete the others (⋯ → Delete "
-                "endpoint):\n{duplicates}",
+    title="Exactly one enabled endpoint points at plenigo for this company",
+    checks="Only one of the account's enabled webhook endpoints points at plenigo for this companyID; disabled ones "
+           "deliver nothing and are only mentioned.",
+    why="Two enabled endpoints deliver every event twice: plenigo processes duplicates and the delivery log is "
+        "misleading. The fix names the endpoint to keep (the one the other checks judge: the exact URL when "
+        "enabled) and each to delete by its we_… ID, so the only delivering endpoint is never the one deleted.",
+    remediation=_WEBHOOKS + "Keep the endpoint {keep}. Delete each of these (select it, then ⋯ → Delete "
+                "destination):\n{duplicates}",
 )
 def endpoint_unique(ctx: RecordContext) -> Outcome:
     endpoints = ctx.evidence.webhook_endpoints or []
-    ours = [e for e in endpoints if points_at_plenigo(e) and for_company(e, ctx.company_id)]
-    if not any(points_at_plenigo(e) for e in endpoints):
+    mine = [e for e in candidates(endpoints, ctx.taken_urls) if for_company(e, ctx.company_id)]
+    if not candidates(endpoints, ctx.taken_urls):
         return skipped(_NO_ENDPOINT)
-    if len(ours) > 1:
-        keep = choose_endpoint(ours, ctx.company_id, ctx.environment)
-        extra = [f"{e.id} {e.url}" for e in ours if e is not keep]
-        return failed(f"{len(ours)} endpoints point at plenigo for {ctx.company_id}",
-                      fill={"duplicates": _bullets(extra)}, endpoints=[f"{e.id} {e.url}" for e in ours])
-    return passed("one endpoint points at plenigo for this company" if ours else
-                  "no second endpoint for this company")
+    enabled = [e for e in mine if e.status == "enabled"]
+    disabled = [e.id for e in mine if e.status != "enabled"]
+    note = f" ({', '.join(disabled)} disabled: delivers nothing, not counted)" if disabled else ""
+    if len(enabled) > 1:
+        keep = choose_endpoint(enabled, ctx.company_id, ctx.environment)
+        extra = [f"{e.id} {e.url}" for e in enabled if e is not keep]
+        return failed(f"{len(enabled)} enabled endpoints point at plenigo for {ctx.company_id}: every event is "
+                      f"delivered {len(enabled)} times; keep {keep.id}{note}",
+                      fill={"keep": f"{keep.id} ({keep.url})", "duplicates": _bullets(extra)},
+                      keep=keep.id, delete=[e.id for e in enabled if e is not keep], disabled=disabled,
+                      endpoints=[f"{e.id} {e.url}" for e in enabled])
+    return passed(("one enabled endpoint points at plenigo for this company" if enabled else
+                   "no enabled endpoint for this company delivers twice") + note, disabled=disabled)
 
 
 @rule(
@@ -216,9 +242,10 @@ def endpoint_unique(ctx: RecordContext) -> Outcome:
     title="The endpoint is in the environment's Stripe mode",
     checks="The endpoint's livemode is true on the live record and false on the stage record.",
     why="A test-mode endpoint only receives test events: live payments would never reach plenigo.",
-    remediation="Switch the Stripe Dashboard to {mode} and create the endpoint there: Developers → Webhooks → "
-                "+ Add endpoint with the URL {expected_url} and the 15 events; then copy its signing secret into "
-                "the {environment} record of {company_id}.",
+    remediation="Switch the Stripe Dashboard to {mode} and create the endpoint there: Workbench → Webhooks → "
+                "Create new destination (older Dashboard: Developers → Webhooks → + Add endpoint) with the URL "
+                "{expected_url} and the 15 events; then reveal its signing secret and enter it as signing_secret "
+                "of the {environment} record of {company_id}.",
 )
 def endpoint_mode(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
@@ -236,25 +263,53 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
 
 @rule(
     id="WH010", slug="deliveries-healthy", severity=Severity.HIGH, source=Source.STRIPE,
-    needs=("failed_events",),
-    title="Recent events were delivered",
-    checks="No event of the last {window_days} days is still pending or failed delivery "
-           "(GET /v1/events?delivery_success=false).",
+    needs=("failed_events",), mode_bound=True,
+    title="Recent events of the 15 required types were delivered",
+    checks="No event of the 15 required types from the last 7 days (--delivery-window-days), older than 15 "
+           "minutes (--delivery-grace-minutes), is still pending or failed delivery "
+           "(GET /v1/events?delivery_success=false&types[]=…&created[gte]=…).",
     why="Undelivered events mean plenigo missed payment updates; the usual cause is a wrong signing secret in "
-        "plenigo, so plenigo rejects every delivery.",
-    remediation=_WEBHOOKS + "Open the endpoint {expected_url} and look at the failed deliveries. If plenigo answered "
-                "400, the signing secret is wrong: click Reveal under Signing secret and enter that value as "
-                "signing_secret of the {environment} record of {company_id}. Then resend the failed events from "
-                "the endpoint's event list.",
+        "plenigo, so plenigo rejects every delivery. Only the 15 types plenigo subscribes to count, and events "
+        "younger than the grace period are left out: Stripe may still be delivering them. Stripe lists events "
+        "that failed to reach any endpoint without saying which: where another enabled endpoint of the account "
+        "also subscribes to a failing type, the finding says it may be that endpoint's.",
+    remediation=_WEBHOOKS + "Select plenigo's endpoint {expected_url} and open its Event deliveries tab. If the "
+                "events below failed there with HTTP 400 from plenigo, the signing secret is wrong: click Reveal "
+                "under Signing secret and enter that value as signing_secret of the {environment} record of "
+                "{company_id}; then resend the failed events from that tab. If they were delivered there, the "
+                "failure is another endpoint's{other_endpoints}.\n{failed}",
 )
 def deliveries_healthy(ctx: RecordContext) -> Outcome:
-    evidence = ctx.evidence
-    since = evidence.failed_events_since or (ctx.settings.now - timedelta(days=ctx.settings.delivery_window_days))
-    events = [e for e in evidence.failed_events or [] if e.created >= since.timestamp()]
+    events = _failing_events(ctx)
     days = ctx.settings.delivery_window_days
-    if events:
-        more = " (or more: the list was cut short)" if evidence.failed_events_truncated else ""
-        sample = [f"{e.id} {e.type}" for e in sorted(events, key=lambda e: -e.created)[:10]]
-        return failed(f"{len(events)} event(s) of the last {days} days are still pending or failed delivery{more}",
-                      count=len(events), events=sample, truncated=evidence.failed_events_truncated)
-    return passed(f"every event of the last {days} days was delivered")
+    if not events:
+        return passed(f"every event of the 15 required types from the last {days} days was delivered "
+                      f"(events younger than {ctx.settings.delivery_grace_minutes} minutes not judged)")
+    more = " (or more: the list was cut short)" if ctx.evidence.failed_events_truncated else ""
+    others = _other_receivers(ctx, {e.type for e in events})
+    maybe = f"; Stripe does not say which endpoint failed: it may be {', '.join(others)}" if others else ""
+    sample = [f"{e.id} {e.type}" for e in sorted(events, key=lambda e: -e.created)[:10]]
+    return failed(f"{len(events)} event(s) of the required types from the last {days} days are still pending or "
+                  f"failed delivery{more}{maybe}",
+                  fill={"failed": "Failed or pending events:\n" + _bullets(sample),
+                        "other_endpoints": f" ({', '.join(others)}): check its deliveries" if others else ""},
+                  count=len(events), events=sample, truncated=ctx.evidence.failed_events_truncated,
+                  may_be_other_endpoints=others)
+
+
+def _failing_events(ctx: RecordContext) -> list[Event]:
+    """Failed events of the 15 types, inside the window, older than the grace period at collection time."""
+    evidence = ctx.evidence
+    seen_at = evidence.collected_at or ctx.settings.now
+    since = evidence.failed_events_since or (seen_at - timedelta(days=ctx.settings.delivery_window_days))
+    settled = seen_at - timedelta(minutes=ctx.settings.delivery_grace_minutes)
+    required = set(REQUIRED_EVENTS)
+    return [e for e in evidence.failed_events or []
+            if e.type in required and since.timestamp() <= e.created <= settled.timestamp()]
+
+
+def _other_receivers(ctx: RecordContext, types: set[str]) -> list[str]:
+    """Other enabled endpoints of the account that subscribe to one of these types (or *)."""
+    plenigo = _endpoint(ctx)
+    return [f"{e.id} ({e.url})" for e in ctx.evidence.webhook_endpoints or []
+            if e is not plenigo and e.status == "enabled" and ("*" in e.enabled_events or types & set(e.enabled_events))]

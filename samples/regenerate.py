@@ -162,6 +162,11 @@ def _stripe_mistakes(w: dict[str, dict], by_id: dict[str, SampleTenant], now: in
     hafen["account"] = make_account(hafen["account"]["id"], charges=False, payouts=False, details=False,
                                     due=["business_profile.url", "external_account", "representative.dob.day"],
                                     disabled_reason="requirements.past_due")
+    hafen["account"]["requirements"]["past_due"] = ["external_account"]  # ACC006 names it
+    example = w[by_id["8XYM4WU2V6NJUM5LZ6C9"].live.sk]  # the merchant's own endpoint: never plenigo's
+    example["webhook_endpoints"].append(make_endpoint(
+        f"we_{_rand(24)}", "https://erp.example-media.test/webhooks/plenigo-sync", ["invoice.paid"], livemode=True,
+        description="ERP sync (the merchant's own)"))
     berg = w[by_id["BERGMANND1G1TAL00004"].live.sk]
     berg["webhook_endpoints"][0]["enabled_events"] = [
         e for e in REQUIRED_EVENTS if e not in ("charge.dispute.closed", "charge.dispute.funds_withdrawn",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import threading
 import time
 import zlib
@@ -200,7 +201,9 @@ class StubStripe:
             return
         if self._fault(h, parts.path, key, entry.get("faults") or {}):
             return
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        raw = parse_qs(parts.query)
+        query = {k: v[-1] for k, v in raw.items()}
+        types = [t for k, v in raw.items() if k == "types[]" or re.fullmatch(r"types\[\d+\]", k) for t in v]
         if parts.path == "/v1/account":
             h._send(200, entry["account"])
         elif parts.path == "/v1/webhook_endpoints":
@@ -208,7 +211,7 @@ class StubStripe:
                 query.pop("starting_after", None)  # the cursor is ignored: the same page again and again
             h._send(200, _page(entry.get("webhook_endpoints", []), query, parts.path))
         elif parts.path == "/v1/events":
-            h._send(200, _page(_failed_events(entry.get("events", []), query), query, parts.path))
+            h._send(200, _page(_failed_events(entry.get("events", []), query, types), query, parts.path))
         else:
             h._send(404, _error_body(f"Unrecognized request URL (GET: {parts.path})"))
 
@@ -309,10 +312,11 @@ def _zeros_gzipped(size: int) -> bytes:
     return _GZIPPED[size]
 
 
-def _failed_events(events: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
-    """What ``GET /v1/events?delivery_success=false&created[gte]=…`` returns: newest first."""
+def _failed_events(events: list[dict[str, Any]], query: dict[str, str],
+                   types: list[str] | None = None) -> list[dict[str, Any]]:
+    """What ``GET /v1/events?delivery_success=false&types[]=…&created[gte]=…`` returns: newest first."""
     since = int(query.get("created[gte]", "0") or 0)
-    wanted = [e for e in events if e["created"] >= since]
+    wanted = [e for e in events if e["created"] >= since and (not types or e["type"] in types)]
     if query.get("delivery_success") == "false":
         wanted = [e for e in wanted if e.get("pending_webhooks", 0) > 0]
     return sorted(wanted, key=lambda e: -e["created"])

@@ -32,6 +32,7 @@ from auditor.collect import shapes
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
 from auditor.redact import mask, scrub
+from rules.guide import REQUIRED_EVENTS
 from rules.text import stray_characters
 
 log = logging.getLogger(__name__)
@@ -162,8 +163,9 @@ class StripeSource:
         ev.failed_events_since = since
 
         def page(after: str | None) -> Any:
+            # Only the 15 types plenigo subscribes to (WH010): the SDK sends them as types[0]=…, types[1]=…
             params: dict[str, Any] = {"limit": PAGE_SIZE, "delivery_success": False,
-                                      "created": {"gte": int(since.timestamp())}}
+                                      "types": list(REQUIRED_EVENTS), "created": {"gte": int(since.timestamp())}}
             if after:
                 params["starting_after"] = after
             return client.raw_request("get", "/v1/events", **params)
@@ -372,6 +374,8 @@ def _account(raw: Any) -> Account:
         business_name=profile.get("name") or dashboard.get("display_name"),
         requirements_due=list(requirements.get("currently_due") or []),
         disabled_reason=requirements.get("disabled_reason"),
+        past_due=list(requirements.get("past_due") or []),
+        current_deadline=requirements.get("current_deadline"),
     )
 
 

@@ -52,6 +52,8 @@ RUN_FORMATS += ("prometheus",)
               help="Retries of a read after HTTP 429, 5xx, a timeout or a connection error (with back-off).")
 @click.option("--delivery-window-days", type=click.IntRange(1, 30), default=7, show_default=True,
               help="How far back WH010 looks for events with failed deliveries.")
+@click.option("--delivery-grace-minutes", type=click.IntRange(0, 1440), default=15, show_default=True,
+              help="WH010 ignores failed events younger than this: Stripe may still be delivering them.")
 @click.option("--evidence", "evidence_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Re-audit from evidence saved with --save-evidence instead of asking Stripe.")
 @click.option("--save-evidence", "save_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -62,7 +64,7 @@ RUN_FORMATS += ("prometheus",)
 @delivery_options
 def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, config: Path, formats: tuple[str, ...],
                 output: Path, offline: bool, fail_on: str, workers: int, processes: int | None, stripe_api_base: str | None,
-                timeout: float, retries: int, delivery_window_days: int, evidence_dir: Path | None, save_dir: Path | None,
+                timeout: float, retries: int, delivery_window_days: int, delivery_grace_minutes: int, evidence_dir: Path | None, save_dir: Path | None,
                 waivers_file: Path | None, quiet: bool, **scheduled: Any) -> int:
     """Audit tenants' stage and live Stripe records and report every deviation with its fix.
 
@@ -86,7 +88,7 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
         tenants, unknown = select_tenants(fleet_tenants, company_ids)
         if unknown:
             raise click.UsageError(f"no tenant with company_id {', '.join(map(repr, unknown))} in {config}")
-    settings = Settings(delivery_window_days=delivery_window_days)
+    settings = Settings(delivery_window_days=delivery_window_days, delivery_grace_minutes=delivery_grace_minutes)
     if offline:
         source, mode = OfflineSource(), "offline"
     elif evidence_dir:

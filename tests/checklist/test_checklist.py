@@ -42,9 +42,9 @@ def test_a_correct_tenant_is_ready(capsys, env) -> None:
         ("K1ELERRUNDSCHAU00005", "live", ["4. Webhook endpoint"],
          ["expected: https://callbacks.plenigo.com/callbacks/v1.0/stripe/K1ELERRUNDSCHAU00005", "of another tenant"]),
         ("ALPENWELTABO00000006", "live", ["7. Endpoint enabled"], ["status disabled"]),
-        ("N0RDL1CHTVERLAG00002", "live", ["3. Secret key", "4. Webhook endpoint", "8. Endpoint in live mode"],
+        ("N0RDL1CHTVERLAG00002", "live", ["3. Secret key"],  # Stripe answered for test mode: WH skipped
          ["a stage secret key"]),
-        ("HAFENBL1CKMED1EN0003", "live", ["4. Webhook endpoint", "11. Account can take charges and pay out"],
+        ("HAFENBL1CKMED1EN0003", "live", ["4. Webhook endpoint", "11. Account can take payments"],
          ["charges_enabled: no"]),
         ("ALPENWELTABO00000006", "stage", ["2. Publishable key", "4. Webhook endpoint"], ["a trailing newline"]),
     ],
@@ -63,7 +63,7 @@ def test_each_blocking_cause(capsys, tenant, env, blocking, words) -> None:
 def test_a_medium_finding_is_shown_but_does_not_block(capsys) -> None:
     """Kieler's stage has two plenigo endpoints (WH008, medium): visible and marked ✗, yet READY."""
     code, out, _ = checklist(capsys, "--tenant", "K1ELERRUNDSCHAU00005", "--env", "stage", "--evidence", EVIDENCE)
-    assert " 9. [✗] Only one plenigo endpoint" in out and "WH008 [medium] fail" in out
+    assert " 9. [✗] Only one enabled plenigo endpoint" in out and "WH008 [medium] fail" in out
     assert "(blocking)" not in out
     assert code == 0 and out.rstrip().splitlines()[-1] == "VERDICT: READY — every critical and high item passes"
 
@@ -124,3 +124,21 @@ def test_pdf_sign_off_sheet(tmp_path, capsys) -> None:
 def test_unknown_tenant_is_a_usage_error(capsys) -> None:
     code, _, err = checklist(capsys, "--tenant", "NOPE", "--env", "live", "--evidence", EVIDENCE)
     assert code == 2 and "no tenant with company_id 'NOPE'" in err
+
+
+def test_a_wrong_mode_key_says_why_the_webhook_items_were_not_judged(capsys) -> None:
+    """Nordlicht's live record holds the test key: Stripe answered for test mode, so nothing of it is shown as live."""
+    code, out, _ = checklist(capsys, "--tenant", "N0RDL1CHTVERLAG00002", "--env", "live", "--evidence", EVIDENCE)
+    assert code == 1
+    assert "found: not judged" in out and "WH002 skipped: " in out and "(KEY004)" in out
+    assert "plenigo-stage.com" not in out.split(" 4. ")[1]  # the test-mode endpoint is not shown as the live one
+    assert "✗ account.updated" not in out
+    assert "Reveal live key" not in out
+
+
+def test_payouts_and_deadlines_are_items_that_do_not_block(capsys) -> None:
+    code, out, _ = checklist(capsys, "--tenant", "HAFENBL1CKMED1EN0003", "--env", "live", "--evidence", EVIDENCE)
+    assert code == 1
+    assert "11. [✗] Account can take payments  (blocking)" in out
+    assert "12. [✗] Payouts enabled" in out and "12. [✗] Payouts enabled  (blocking)" not in out
+    assert "13. [✗] Nothing due with a deadline" in out and "past due: external_account" in out

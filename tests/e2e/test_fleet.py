@@ -22,9 +22,9 @@ EXPECTED = {
     ("8XYM4WU2V6NJUM5LZ6C9", "stage"): ("pass", set(), set()),
     ("8XYM4WU2V6NJUM5LZ6C9", "live"): ("pass", set(), set()),
     ("N0RDL1CHTVERLAG00002", "stage"): ("pass", set(), set()),
-    ("N0RDL1CHTVERLAG00002", "live"): ("fail", {"KEY004", "WH003", "WH009"}, set()),
+    ("N0RDL1CHTVERLAG00002", "live"): ("fail", {"KEY004"}, set()),  # Stripe answered for test mode: WH skipped
     ("HAFENBL1CKMED1EN0003", "stage"): ("pass", set(), set()),
-    ("HAFENBL1CKMED1EN0003", "live"): ("fail", {"ACC004", "WH003"}, set()),
+    ("HAFENBL1CKMED1EN0003", "live"): ("fail", {"ACC004", "ACC005", "ACC006", "WH003"}, set()),
     ("BERGMANND1G1TAL00004", "stage"): ("pass", set(), set()),
     ("BERGMANND1G1TAL00004", "live"): ("fail", {"WH006", "WH007", "WH010"}, set()),
     ("K1ELERRUNDSCHAU00005", "stage"): ("fail", {"WH008"}, set()),
@@ -33,7 +33,7 @@ EXPECTED = {
     ("ALPENWELTABO00000006", "live"): ("fail", {"WH005"}, set()),
     ("RHE1NUFERPODCAST0007", "stage"): ("fail", {"KEY007", "WH004", "TEN001"}, set()),
     ("SEEBL1CKSPORT0000008", "stage"): ("fail", {"TEN002"}, set()),
-    ("SEEBL1CKSPORT0000008", "live"): ("error", {"KEY008", "TEN002"}, {"ACC003", "ACC004"}),
+    ("SEEBL1CKSPORT0000008", "live"): ("error", {"KEY008", "TEN002"}, {"ACC003", "ACC004", "ACC005", "ACC006"}),
 }
 
 

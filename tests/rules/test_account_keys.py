@@ -77,13 +77,50 @@ def test_acc004_inactive_live_account_lists_what_is_due() -> None:
     assert "external_account" in result.remediation
 
 
-def test_acc004_each_flag_alone_blocks_going_live() -> None:
-    for flag in ("charges_enabled", "payouts_enabled", "details_submitted"):
+def test_acc004_each_payment_flag_alone_blocks_going_live() -> None:
+    for flag in ("charges_enabled", "details_submitted"):
         values = {"charges_enabled": True, "payouts_enabled": True, "details_submitted": True, flag: False}
         result = check("ACC004", context(ev=evidence(account=Account(id=ACCOUNT, **values))))
         assert result.status.value == "fail" and flag in result.message, flag
     active = Account(id=ACCOUNT, charges_enabled=True, payouts_enabled=True, details_submitted=True)
     assert check("ACC004", context(ev=evidence(account=active))).status.value == "pass"
+
+
+def test_payouts_off_is_acc005_medium_not_acc004() -> None:
+    account = Account(id=ACCOUNT, charges_enabled=True, payouts_enabled=False, details_submitted=True)
+    ctx = context(ev=evidence(account=account))
+    assert check("ACC004", ctx).status.value == "pass"
+    result = check("ACC005", ctx)
+    assert result.status.value == "fail" and result.severity.value == "medium"
+    assert "payments are taken but the money stays at Stripe" in result.message
+    assert "cannot take" not in result.message
+
+
+def test_acc006_past_due_and_deadline_name_fields_and_date() -> None:
+    deadline = 1798761600  # 2027-01-01 00:00 UTC
+    account = Account(id=ACCOUNT, charges_enabled=True, payouts_enabled=True, details_submitted=True,
+                      requirements_due=["company.tax_id"], current_deadline=deadline)
+    result = check("ACC006", context(ev=evidence(account=account)))
+    assert result.status.value == "fail" and result.severity.value == "low"
+    assert "company.tax_id" in result.message and "2027-01-01 00:00 UTC" in result.message
+    assert "before 2027-01-01 00:00 UTC" in result.remediation
+    past = account.model_copy(update={"past_due": ["external_account"], "current_deadline": None,
+                                      "requirements_due": []})
+    result = check("ACC006", context(ev=evidence(account=past)))
+    assert result.status.value == "fail" and "past due: external_account" in result.message
+    no_deadline = account.model_copy(update={"current_deadline": None})
+    assert check("ACC006", context(ev=evidence(account=no_deadline))).status.value == "pass"
+
+
+def test_older_saved_evidence_without_the_new_account_fields_still_loads() -> None:
+    from auditor.evidence import RecordEvidence
+
+    saved = evidence().model_dump(mode="json")
+    for field in ("past_due", "current_deadline"):
+        del saved["account"][field]
+    loaded = RecordEvidence.model_validate(saved)
+    assert loaded.account.past_due == [] and loaded.account.current_deadline is None
+    assert check("ACC006", context(ev=loaded)).status.value == "pass"
 
 
 def test_stripe_rules_skipped_when_not_asked() -> None:
@@ -138,9 +175,11 @@ def test_key003_secret_key_format(value, verdict) -> None:
 def test_key004_environments() -> None:
     result = check("KEY004", context(record(LIVE, secret_key=secret(sk(STAGE)))))
     assert result.status.value == "fail" and "stage secret key (sk_test_…" in result.message
-    assert "Reveal live key" in result.remediation and "live mode" in result.remediation
+    assert "live mode" in result.remediation and "stored when it was created" in result.remediation
+    assert "Reveal live key" not in result.remediation  # Stripe shows a live key only once
     assert check("KEY004", context(record(STAGE, secret_key=secret(sk(STAGE, kind="rk"))))).status.value == "pass"
-    assert check("KEY004", context(record(STAGE, secret_key=secret(sk(LIVE))))).status.value == "fail"
+    on_stage = check("KEY004", context(record(STAGE, secret_key=secret(sk(LIVE)))))
+    assert on_stage.status.value == "fail" and "Reveal test key" in on_stage.remediation
 
 
 # --- KEY005 ----------------------------------------------------------------------
@@ -190,3 +229,26 @@ def test_key008_restricted_key() -> None:
     result = check("KEY008", context(record(secret_key=secret(sk(LIVE, kind="rk")))))
     assert result.status.value == "fail" and "rk_live_…" in result.message
     assert status("KEY008") == "pass"
+
+
+def test_every_error_kind_has_a_fix_and_a_403_names_stripes_permission() -> None:
+    from auditor.evidence import FetchError
+    from rules.errors import error_fix
+
+    ctx = context()
+    for kind in ErrorKind:
+        assert error_fix(FetchError(kind=kind, message="x"), ctx), kind
+    message = ("The provided key 'rk_live_…abcd' does not have the required permissions for this endpoint. Having "
+               "the 'rak_webhook_read' permission would allow this request to continue.")
+    fix = error_fix(FetchError(kind=ErrorKind.PERMISSION, message=message, path="/v1/webhook_endpoints"), ctx)
+    assert "rak_webhook_read" in fix and "standard secret key" in fix
+    rejected = error_fix(FetchError(kind=ErrorKind.AUTHENTICATION, message="x"), ctx)
+    assert "Reveal live key" not in rejected and "roll it" in rejected
+    stage = error_fix(FetchError(kind=ErrorKind.AUTHENTICATION, message="x"), context(record(STAGE)))
+    assert "Reveal test key" in stage
+
+
+def test_error_checks_carry_the_fix_of_their_cause() -> None:
+    ev = evidence(account=None, account_error=error(ErrorKind.CONNECTION))
+    result = check("ACC003", context(ev=ev))
+    assert result.status.value == "error" and "--stripe-api-base" in result.remediation

@@ -11,6 +11,7 @@ from tests.rules.builders import LIVE, STAGE, context, evaluate, record
 SPEC = {
     "ACC001": ("account-id-present", "critical"), "ACC002": ("account-id-format", "high"),
     "ACC003": ("account-id-matches-stripe", "critical"), "ACC004": ("account-can-go-live", "high"),
+    "ACC005": ("account-payouts-enabled", "medium"), "ACC006": ("account-requirements-due", "low"),
     "KEY001": ("publishable-key-format", "critical"), "KEY002": ("publishable-key-environment", "critical"),
     "KEY003": ("secret-key-format", "critical"), "KEY004": ("secret-key-environment", "critical"),
     "KEY005": ("secret-key-accepted", "critical"), "KEY006": ("keys-same-account", "high"),
@@ -21,10 +22,12 @@ SPEC = {
     "WH007": ("events-extra", "info"), "WH008": ("endpoint-unique", "medium"), "WH009": ("endpoint-mode", "high"),
     "WH010": ("deliveries-healthy", "high"), "TEN001": ("both-environments", "info"),
     "TEN002": ("same-account-both-environments", "medium"), "TEN003": ("account-not-shared", "medium"),
+    "TEN004": ("signing-secrets-distinct", "medium"),
 }
 
 
 def test_catalogue_matches_spec() -> None:
+    assert len(all_rules()) == 28
     assert {r.id: (r.slug, r.severity.value) for r in all_rules()} == SPEC
     assert [r.id for r in all_rules()][:2] == ["ACC001", "ACC002"]
 
@@ -41,7 +44,8 @@ def test_lookup_by_id_or_slug() -> None:
 
 
 def test_acc004_only_on_live() -> None:
-    assert {r.id for r in all_rules() if r.environments == frozenset({Environment.LIVE})} == {"ACC004"}
+    assert {r.id for r in all_rules() if r.environments == frozenset({Environment.LIVE})} == {
+        "ACC004", "ACC005", "ACC006"}
     stage = evaluate(context(record(STAGE)))
     live = evaluate(context(record(LIVE)))
     assert stage.check("ACC004") is None and live.check("ACC004") is not None

@@ -9,7 +9,7 @@ import pytest
 from auditor.evidence import Event
 from rules.guide import REQUIRED_EVENTS, callback_url
 from tests.rules.builders import (
-    CID, LIVE, NOW, STAGE, check, context, endpoint, evidence, record, secret, tenant,
+    CID, LIVE, NOW, STAGE, check, context, endpoint, evidence, record, secret, sk, tenant,
 )
 
 GOOD_LIVE = callback_url(CID, LIVE)
@@ -17,7 +17,9 @@ GOOD_LIVE = callback_url(CID, LIVE)
 
 def with_url(url: str, env=LIVE, fleet_ids: tuple[str, ...] = ()):
     rec = record(env)
-    fleet = [tenant(rec)] + [tenant(record(env), company_id=c) for c in fleet_ids]
+    elsewhere = "acct_1Elsewhere000000"  # other tenants on their own accounts (same account: test_shared_*)
+    fleet = [tenant(rec)] + [tenant(record(env, account_id=elsewhere, secret_key=secret(sk(env, elsewhere)),
+                                           signing_secret=secret("whsec_" + c)), company_id=c) for c in fleet_ids]
     return context(rec, evidence(env, [endpoint(env, url=url)]), fleet=fleet)
 
 
@@ -148,7 +150,8 @@ def test_wh007_extra_events_never_fail_the_record() -> None:
 def test_wh008_two_endpoints_for_this_company() -> None:
     eps = [endpoint(endpoint_id="we_a"), endpoint(endpoint_id="we_b", created=1800000000)]
     result = check("WH008", context(ev=evidence(endpoints=eps)))
-    assert result.status.value == "fail" and "2 endpoints" in result.message and "we_b" in result.remediation
+    assert result.status.value == "fail" and "2 enabled endpoints" in result.message
+    assert "Keep the endpoint we_a" in result.remediation and "- we_b" in result.remediation
 
 
 def test_wh008_other_companies_endpoints_do_not_count() -> None:
@@ -175,6 +178,53 @@ def test_wh010_failed_deliveries_in_the_window() -> None:
 
 
 def test_wh010_says_when_the_list_was_cut_short() -> None:
-    events = [Event(id="evt_1", type="charge.dispute.created", created=int(NOW.timestamp()) - 60)]
+    events = [Event(id="evt_1", type="charge.dispute.created", created=int(NOW.timestamp()) - 3600)]
     result = check("WH010", context(ev=evidence(events=events, failed_events_truncated=True)))
     assert "cut short" in result.message
+
+
+def test_wh010_judges_only_the_15_types_even_in_older_saved_evidence() -> None:
+    """Evidence saved before the types[] filter may hold other types: they are never plenigo's failures."""
+    old = [Event(id="evt_inv", type="invoice.paid", created=int((NOW - timedelta(hours=2)).timestamp()))]
+    assert check("WH010", context(ev=evidence(events=old))).status.value == "pass"
+
+
+def test_wh010_grace_period_is_counted_from_when_stripe_was_asked() -> None:
+    young = [Event(id="evt_y", type="payment_intent.succeeded", created=int((NOW - timedelta(minutes=5)).timestamp()))]
+    assert check("WH010", context(ev=evidence(events=young))).status.value == "pass"
+    older = [Event(id="evt_o", type="payment_intent.succeeded", created=int((NOW - timedelta(minutes=20)).timestamp()))]
+    result = check("WH010", context(ev=evidence(events=older)))
+    assert result.status.value == "fail" and "may be" not in result.message  # no other endpoint subscribes
+
+
+@pytest.mark.parametrize("url", [
+    "https://erp.example/webhooks/plenigo-sync", "https://plenigo.example.com/stripe",
+    "https://shop.example/callbacks/stripe", "https://hooks.example/plenigo/callbacks",
+])
+def test_endpoints_that_only_mention_plenigo_are_the_merchants_own(url) -> None:
+    from rules.endpoints import points_at_plenigo
+
+    assert not points_at_plenigo(endpoint(url=url))
+
+
+@pytest.mark.parametrize("url", [
+    "https://CALLBACKS.PLENIGO.COM:443/x", "http://callbacks.plenigo-stage.com/", "https://callbacks.plenigo.io/a",
+    "https://callbaks.plenigo.com/", "https://callbacks.plenigo-stage.de/", "https://relay.example/callbacks/v1/stripe/X",
+])
+def test_callbacks_hosts_look_alikes_and_the_path_shape_are_candidates(url) -> None:
+    from rules.endpoints import points_at_plenigo
+
+    assert points_at_plenigo(endpoint(url=url))
+
+
+def test_on_a_shared_account_a_near_miss_naming_the_other_tenant_is_theirs() -> None:
+    """Rewriting it to this tenant's URL would move the other tenant's deliveries: WH002 says add one instead."""
+    other = "OTHER000000000000009"
+    mine = tenant(record(LIVE))
+    theirs = tenant(record(LIVE, signing_secret=secret("whsec_" + "o" * 32)), company_id=other)
+    eps = [endpoint(url=callback_url(other, LIVE) + "/", endpoint_id="we_other")]
+    ctx = context(mine.record(LIVE), evidence(LIVE, eps), ten=mine, fleet=[mine, theirs])
+    result = check("WH002", ctx)
+    assert result.status.value == "fail" and "we_other is tenant OTHER000000000000009's" in result.message
+    assert "Leave we_other" in result.remediation
+    assert check("WH004", ctx).status.value == "skipped"

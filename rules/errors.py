@@ -1,0 +1,49 @@
+"""The fix for an ``error`` check: what to do about the reason Stripe could not be asked.
+
+An operator acts on the fix without reading the reason twice, so each kind of
+failure gets its own step: a rejected key is replaced, a restricted key gets
+the permission Stripe named (or the standard key is used), an unreachable
+Stripe is a matter of this machine's network, proxy or ``--stripe-api-base``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from auditor.evidence import ErrorKind, FetchError
+from rules.guide import secret_key_step
+from rules.base import RecordContext
+
+_PERMISSION = re.compile(r"'(r[a-z]{1,4}_[a-z_]+)' permission")
+_NETWORK = ("Stripe could not be reached from the machine running the audit ({reason}). Check its network "
+            "connection, a proxy (HTTPS_PROXY) or firewall between it and {api_base}, and that --stripe-api-base "
+            "(or STRIPE_API_BASE) is unset or right; then run the audit again.")
+
+
+def error_fix(error: FetchError, ctx: RecordContext) -> str:
+    """One step that addresses this failure, with the record's values."""
+    env, cid = ctx.environment, ctx.company_id
+    where = f"the {env.value} record of {cid}"
+    api_base = (ctx.evidence.api_base if ctx.evidence else None) or "https://api.stripe.com"
+    if error.kind is ErrorKind.AUTHENTICATION:
+        return (f"Stripe rejected the secret key of {where} (mistyped, rolled or deleted). In the Stripe Dashboard, "
+                f"in {env.stripe_mode} mode, open Developers → API keys. {secret_key_step(env)}, and replace the "
+                f"key of {where} with it.")
+    if error.kind is ErrorKind.PERMISSION:
+        found = _PERMISSION.search(error.message or "")
+        permission = f"the permission {found.group(1)}" if found else "the read permission Stripe names for " \
+            f"{error.path or 'this request'}"
+        return (f"The restricted key of {where} may not read {error.path or 'this'}: in the Stripe Dashboard, in "
+                f"{env.stripe_mode} mode, open Developers → API keys, edit the restricted key and grant "
+                f"{permission}, or use the standard secret key instead (KEY008).")
+    if error.kind in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT):
+        return _NETWORK.format(reason=error.message or error.kind.value, api_base=api_base)
+    if error.kind in (ErrorKind.RATE_LIMITED, ErrorKind.SERVER):
+        return ("Stripe was busy or failing, also after retries: run the audit again later (status.stripe.com "
+                "shows incidents); raise --retries or lower --workers if it repeats.")
+    if error.kind is ErrorKind.INVALID_RESPONSE:
+        return (f"The answer from {api_base} was not Stripe's: check that --stripe-api-base (or STRIPE_API_BASE) "
+                "points at Stripe's API and that no proxy rewrites the answers; then run the audit again.")
+    if error.kind is ErrorKind.REFUSED:
+        return "The auditor refused to send a request that was not a read; please report this as a bug."
+    return "Run the audit again; if the error repeats, run it with -v and report the logged reason."
