@@ -80,7 +80,8 @@ def _written_forms(secret: str) -> set[str]:
                 backslashed, backslashed.replace("'", "\\'"), str(markupsafe.escape(text)),  # Jinja2's escaping
                 html.escape(text), html.escape(text, quote=False), html.escape(text, quote=False).replace('"', "&quot;")}
 
-    percent = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").replace("_", "%5F")}
+    percent = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").replace("_", "%5F"),
+               secret.replace("_", "%5F")}  # as a URL carries it (the pattern ignores case)
     return {twice for form in once(secret) for twice in once(form)} | percent
 
 
