@@ -17,6 +17,7 @@ from auditor.commands.run import run_command
 from auditor.logs import setup_logging
 from auditor.redact import scrub
 from auditor.results import ExitCode
+from auditor.terminal import visible
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("\ninterrupted: no report was written for this run", err=True)
         return ExitCode.INTERRUPTED
     except Exception:  # a bug: say so, scrubbed, with an exit code of its own
-        click.echo(scrub("internal error (please report it):\n" + traceback.format_exc()), err=True)
+        report = scrub("internal error (please report it):\n" + traceback.format_exc())
+        click.echo(visible(report, lines=True), err=True)
         return ExitCode.INTERNAL
     finally:
         logging.shutdown()

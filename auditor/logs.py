@@ -6,6 +6,7 @@ import logging
 import re
 
 from auditor.redact import scrub
+from auditor.terminal import visible
 
 # JSON's \uXXXX escapes, also backslash-doubled by a repr(): the SDK logs Stripe's raw body before decoding them
 _U_ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
@@ -28,7 +29,7 @@ class ScrubbingFormatter(logging.Formatter):
     """Formats as usual, then masks anything secret, including in tracebacks and JSON-escaped bodies."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return scrub(decode_u_escapes(super().format(record)))
+        return visible(scrub(decode_u_escapes(super().format(record))), lines=True)
 
 
 def setup_logging(verbosity: int) -> None:
@@ -46,7 +47,7 @@ def setup_logging(verbosity: int) -> None:
 
 
 def _silence_sdk_console() -> None:
-    """With ``STRIPE_LOG=debug`` the SDK prints raw bodies to stderr itself, past every formatter; only logging remains."""
+    """``STRIPE_LOG=debug`` makes the SDK print raw bodies to stderr itself, past every formatter: only logging stays."""
     import stripe
     from stripe import _util
 
