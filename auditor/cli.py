@@ -22,6 +22,7 @@ from auditor.redact import scrub
 from auditor.results import ExitCode
 from auditor.signals import Terminated, stop_on_signals
 from auditor.signals import exit_code as interrupt_exit_code
+from auditor.terminal import visible
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(scrub(f"error: {exc}; nothing half-written was left"), err=True)
         return ExitCode.OUTPUT_FAILED
     except Exception:  # a bug: say so, scrubbed, with an exit code of its own
-        click.echo(scrub("internal error (please report it):\n" + traceback.format_exc()), err=True)
+        report = scrub("internal error (please report it):\n" + traceback.format_exc())
+        click.echo(visible(report, lines=True), err=True)
         return ExitCode.INTERNAL
     finally:
         logging.shutdown()

@@ -8,6 +8,7 @@ what the tenant *meant* is a :class:`ConfigError` naming file, tenant and field.
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from auditor.redact import register_secret
+from auditor.redact import MIN_SECRET_LENGTH, register_secret
 from auditor.secret_command import SecretCommandError, run_secret_command
 
 
@@ -286,6 +287,9 @@ def _resolve_secret(file: Path, tenant: str, field_name: str, spec: SecretSpec |
         value, origin, source = _run_command(file, tenant, field_name, spec.command), "command", spec.command[0]
     else:
         value, origin, source = _read_secret_file(file, tenant, field_name, spec.file), "file", spec.file
+    if 0 < len(value.strip()) < MIN_SECRET_LENGTH:  # no Stripe secret is; and it could not be kept out of outputs
+        raise ConfigError(file, f"the secret from {source} has {len(value.strip())} character(s): too short to be a "
+                                f"real Stripe secret", tenant=tenant, field=field_name)
     register_secret(value)
     return Secret(value=SecretStr(value), origin=origin, source=source)
 
@@ -306,6 +310,43 @@ def _run_command(file: Path, tenant: str, field_name: str, argv: list[str]) -> s
     return _command_outputs[key]
 
 
+SECRET_FILE_LIMIT = 4096  # Stripe's secrets are 100-250 characters; anything larger is not a secret file
+
+
+class _NotRegular(Exception):
+    """A secret source that is not a small regular file (a device, a FIFO, a folder, a huge file)."""
+
+
+def _read_capped(path: Path, limit: int) -> bytes:
+    """Read a regular file of at most ``limit`` bytes, refusing anything else before reading.
+
+    ``O_NONBLOCK`` and ``fstat`` on the opened descriptor, so that a FIFO never
+    blocks the run and ``/dev/zero`` or ``/dev/stdin`` are refused instead of
+    read until memory runs out; the read itself is capped in case the file grows.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _NotRegular("is a folder")
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular("is not a regular file (a device, FIFO or socket); give a file holding the secret")
+        if info.st_size > limit:
+            raise _NotRegular(f"is larger than {limit} bytes: not a secret file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _NotRegular(f"is larger than {limit} bytes: not a secret file")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _read_secret_file(file: Path, tenant: str, field_name: str, name: str) -> str:
     """Read a secret file relative to the tenant file.
 
@@ -317,9 +358,9 @@ def _read_secret_file(file: Path, tenant: str, field_name: str, name: str) -> st
     if not path.is_absolute():
         path = file.parent / path
     try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise ConfigError(file, f"secret file {name} is a folder", tenant=tenant, field=field_name) from None
+        raw = _read_capped(path, SECRET_FILE_LIMIT)
+    except _NotRegular as exc:
+        raise ConfigError(file, f"secret file {name} {exc}", tenant=tenant, field=field_name) from None
     except FileNotFoundError:
         raise ConfigError(file, f"secret file {name} does not exist", tenant=tenant, field=field_name) from None
     except OSError as exc:

@@ -12,17 +12,24 @@ import html
 import json
 import re
 import threading
+from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus
 
 import markupsafe
+from pydantic import BaseModel
 
 _PREFIX = re.compile(r"^(?:(?:sk|rk|pk)_(?:live|test)_|whsec_)")
-_SECRET_SHAPED = re.compile(r"(?:(?:sk|rk)_(?:live|test)_|whsec_)[A-Za-z0-9]{8,}")
-_MIN_SECRET_LENGTH = 4  # shorter values are not secrets worth the name, and would match ordinary words
+# also upper-cased and with the underscores percent-encoded, as a URL or a log may echo a key
+_SECRET_SHAPED = re.compile(r"(?:(?:sk|rk)(?:_|%5F)(?:live|test)(?:_|%5F)|whsec(?:_|%5F))[A-Za-z0-9]{8,}",
+                            re.IGNORECASE)
+MIN_SECRET_LENGTH = 4  # shorter values cannot be scrubbed without destroying every text: config.py refuses them
 _WORD_BOUNDED_BELOW = 12  # short secrets are only matched as a whole word, so "test" spares "sk_test_…"
 
 _lock = threading.Lock()
 _irregular: dict[str, str] = {}  # a way the secret may be written (raw, JSON-, HTML-, repr-escaped) -> the secret
+_folded: dict[str, str] = {}  # the same, keyed in lower case: the pattern ignores case (an upper-cased echo)
 _pattern: re.Pattern[str] | None = None
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def mask(value: str | None) -> str:
@@ -52,7 +59,7 @@ def register_secret(value: str | None) -> None:
     searched for, in every form an output may escape them to, in one pass.
     """
     global _pattern
-    if not value or len(value.strip()) < _MIN_SECRET_LENGTH:
+    if not value or len(value.strip()) < MIN_SECRET_LENGTH:
         return
     with _lock:
         for candidate in {value, value.strip()}:
@@ -61,6 +68,7 @@ def register_secret(value: str | None) -> None:
             for form in _written_forms(candidate):
                 if form not in _irregular:
                     _irregular[form] = candidate
+                    _folded.setdefault(form.lower(), candidate)
                     _pattern = None
 
 
@@ -72,7 +80,9 @@ def _written_forms(secret: str) -> set[str]:
                 backslashed, backslashed.replace("'", "\\'"), str(markupsafe.escape(text)),  # Jinja2's escaping
                 html.escape(text), html.escape(text, quote=False), html.escape(text, quote=False).replace('"', "&quot;")}
 
-    return {twice for form in once(secret) for twice in once(form)}
+    percent = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").replace("_", "%5F"),
+               secret.replace("_", "%5F")}  # as a URL carries it (the pattern ignores case)
+    return {twice for form in once(secret) for twice in once(form)} | percent
 
 
 def _compiled() -> re.Pattern[str] | None:
@@ -84,7 +94,7 @@ def _compiled() -> re.Pattern[str] | None:
                 escaped = re.escape(form)
                 bounded = len(form) < _WORD_BOUNDED_BELOW
                 parts.append(rf"(?<![A-Za-z0-9_]){escaped}(?![A-Za-z0-9_])" if bounded else escaped)
-            _pattern = re.compile("|".join(parts))
+            _pattern = re.compile("|".join(parts), re.IGNORECASE)
         return _pattern
 
 
@@ -101,5 +111,30 @@ def scrub(text: str) -> str:
     """Replace every known secret (in any escaped form) and every secret-shaped string by its mask."""
     pattern = _compiled()
     if pattern is not None:
-        text = pattern.sub(lambda m: _inert_mask(_irregular.get(m.group(0), m.group(0))), text)
+        text = pattern.sub(lambda m: _inert_mask(_secret_of(m.group(0))), text)
     return _SECRET_SHAPED.sub(lambda m: mask(m.group(0)), text)
+
+
+def _secret_of(written: str) -> str:
+    """The registered secret a matched text is a form of (the match may differ from it in case)."""
+    return _irregular.get(written) or _folded.get(written.lower(), written)
+
+
+def scrub_model(model: _Model) -> _Model:
+    """A copy of a model with every string in it scrubbed (keys of mappings included).
+
+    Evidence enters through this: Stripe's strings are masked before anything
+    diffs, highlights, wraps or logs them, since those split a secret into pieces
+    that the output scrubber can no longer recognise.
+    """
+    return type(model).model_validate(_scrub_tree(model.model_dump()))
+
+
+def _scrub_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {_scrub_tree(k): _scrub_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub_tree(v) for v in value]
+    return value

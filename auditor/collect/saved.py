@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from auditor.atomic import write_text_atomic
-from auditor.redact import scrub
+from auditor.redact import scrub, scrub_model
 from auditor.config import Record, Tenant
 from auditor.evidence import RecordEvidence
 
@@ -45,4 +45,4 @@ class SavedEvidenceSource:
         if not path.exists():
             return RecordEvidence(company_id=tenant.company_id, environment=env,
                                   not_asked=f"no saved evidence for this record in {self.directory}")
-        return RecordEvidence.model_validate_json(path.read_text(encoding="utf-8"))
+        return scrub_model(RecordEvidence.model_validate_json(path.read_text(encoding="utf-8")))

@@ -31,7 +31,7 @@ from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
 from auditor.collect import shapes
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
-from auditor.redact import mask, scrub
+from auditor.redact import mask, scrub, scrub_model
 from rules.guide import REQUIRED_EVENTS
 from rules.text import stray_characters
 
@@ -137,7 +137,7 @@ class StripeSource:
             log.warning("unexpected %s while asking Stripe for %s", type(exc).__name__, tenant.company_id)
             _fill_missing(evidence, FetchError(kind=ErrorKind.OTHER, message=f"unexpected {type(exc).__name__}"))
         evidence.requests_made = budget.requests
-        return evidence
+        return scrub_model(evidence)  # Stripe's strings masked before anything diffs or logs them
 
     def _read_account(self, client: stripe.StripeClient, key: str, budget: _Budget, ev: RecordEvidence) -> None:
         raw, ev.account_error = self._call(lambda: client.raw_request("get", "/v1/account"), "/v1/account", key,

@@ -12,6 +12,7 @@ from auditor.atomic import OutputError, check_writable, write_bytes_atomic
 from auditor.config import ConfigError, Tenant, load_tenants
 from auditor.render import RenderOptions, get_renderer
 from auditor.results import ExitCode, RunResult, Severity
+from auditor.terminal import visible
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -25,7 +26,7 @@ class ConfigurationFailure(click.ClickException):
         return f"configuration error: {self.message}\nnothing was audited and no report was written"
 
     def show(self, file: Any = None) -> None:
-        click.echo(self.format_message(), err=True)
+        click.echo(visible(self.format_message(), lines=True), err=True)  # a tenant name may hold escapes
 
 
 config_option: Decorator = click.option(

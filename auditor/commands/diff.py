@@ -10,6 +10,7 @@ from tabulate import tabulate
 from auditor.changes import Changes, compare
 from auditor.commands.report import load_results
 from auditor.results import ExitCode
+from auditor.terminal import visible
 
 
 def changes_text(changes: Changes) -> str:
@@ -42,5 +43,5 @@ def diff_command(old: Path, new: Path) -> int:
     Example:
       audit diff history/results-20261116T060000Z.json history/results-20261123T060000Z.json
     """
-    click.echo(changes_text(compare(load_results(old), load_results(new))), nl=False)
+    click.echo(visible(changes_text(compare(load_results(old), load_results(new))), lines=True), nl=False)
     return ExitCode.OK

@@ -14,6 +14,7 @@ from auditor.commands.common import formats_option, output_option, parse_formats
 from auditor.redact import scrub
 from auditor.render import RenderOptions
 from auditor.results import ExitCode, RunResult
+from auditor.terminal import visible
 
 REPORT_FORMATS = ("html", "pdf", "junit", "json", "table")
 REPORT_FORMATS += ("prometheus",)
@@ -28,7 +29,7 @@ class ResultsFileError(click.ClickException):
         return f"error: {self.message}\nno report was written"
 
     def show(self, file: Any = None) -> None:
-        click.echo(scrub(self.format_message()), err=True)
+        click.echo(visible(scrub(self.format_message()), lines=True), err=True)
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -10,6 +10,7 @@ from auditor.checklist import Checklist, Verdict
 from auditor.redact import scrub
 from auditor.render.templating import render_template, stylesheet
 from auditor.results import CheckStatus
+from auditor.terminal import visible
 
 _MARK = {CheckStatus.PASS: "✓", CheckStatus.FAIL: "✗", CheckStatus.ERROR: "!", CheckStatus.SKIPPED: "–",
          CheckStatus.WAIVED: "W"}
@@ -35,14 +36,14 @@ def checklist_text(cl: Checklist, color: bool = False) -> str:
     verdict = cl.verdict.value
     if color:
         verdict = click.style(verdict, fg=_COLOR[cl.verdict], bold=True)
-    lines += ["", f"VERDICT: {verdict} — {cl.reason}"]
-    return scrub("\n".join(lines) + "\n")
+    lines += ["", f"VERDICT: {verdict} — {visible(cl.reason)}"]
+    return scrub(visible("\n".join(lines[:-1]), lines=True) + "\n" + lines[-1] + "\n")  # only our colour is raw
 
 
 def instructions_text(cl: Checklist) -> str:
     head = [f"Setting up Stripe for plenigo · {cl.tenant} ({cl.company_id}) · {cl.environment}", ""]
     steps = [f"{n:>2}. " + textwrap.fill(step, 100, subsequent_indent="    ") for n, step in enumerate(cl.instructions, 1)]
-    return scrub("\n".join(head + steps) + "\n")
+    return scrub(visible("\n".join(head + steps), lines=True) + "\n")
 
 
 def checklist_html(cl: Checklist, medium: str = "screen") -> str:

@@ -10,6 +10,7 @@ from tabulate import tabulate
 from auditor.redact import scrub
 from auditor.render import RenderOptions
 from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult
+from auditor.terminal import visible
 
 _STATUS_COLOR = {"pass": "green", "fail": "red", "error": "magenta", "skipped": "yellow", "waived": "cyan"}
 
@@ -34,7 +35,7 @@ class TableRenderer:
         findings = [f for f in findings if f]
         if findings:
             parts.append("Findings\n========\n\n" + "\n\n".join(findings))
-        parts.extend(run.notices)
+        parts.extend(visible(n, lines=True) for n in run.notices)
         parts.append(summary_line(run) + (" (offline: Stripe not asked)" if run.mode == "offline" else ""))
         return (scrub("\n\n".join(parts)) + "\n").encode("utf-8")
 
@@ -44,7 +45,8 @@ class TableRenderer:
             failing = [c.rule for c in r.checks if c.status is CheckStatus.FAIL]
             errors = [c.rule for c in r.checks if c.status is CheckStatus.ERROR]
             rows.append([
-                r.company_id, _shorten(r.tenant, 28), r.environment, _paint(r.status.value.upper(), r.status.value, color),
+                visible(r.company_id), _shorten(visible(r.tenant), 28), r.environment,
+                _paint(r.status.value.upper(), r.status.value, color),
                 " ".join(failing) or "-", " ".join(errors) or "-",
             ])
         headers = ["company ID", "tenant", "env", "status", "failing rules", "errors"]
@@ -54,7 +56,7 @@ class TableRenderer:
         shown = [c for c in record.checks if c.status in (CheckStatus.FAIL, CheckStatus.ERROR, CheckStatus.WAIVED)]
         if not shown and record.status is RecordStatus.PASS:
             return ""
-        head = f"{record.company_id} · {record.tenant} · {record.environment} · " + _paint(
+        head = f"{visible(record.company_id)} · {visible(record.tenant)} · {record.environment} · " + _paint(
             record.status.value.upper(), record.status.value, color)
         lines = [head]
         for check in sorted(shown, key=lambda c: (-c.severity.rank, c.rule)):
@@ -64,11 +66,12 @@ class TableRenderer:
 
 def _finding_lines(check: CheckResult, color: bool) -> list[str]:
     label = _paint(check.status.value.upper(), check.status.value, color)
-    lines = [f"  {check.rule} {check.slug} [{check.severity.value}] {label}: {check.message}"]
+    lines = [f"  {check.rule} {check.slug} [{check.severity.value}] {label}: {visible(check.message, lines=True)}"]
     if check.waiver:
-        lines.append(f"      waived until {check.waiver.expires} by {check.waiver.approved_by}: {check.waiver.reason}")
+        lines.append(visible(f"      waived until {check.waiver.expires} by {check.waiver.approved_by}: "
+                             f"{check.waiver.reason}", lines=True))
     if check.remediation and check.status is CheckStatus.FAIL:
-        lines.append("      fix: " + _indent(check.remediation, 11).lstrip())
+        lines.append("      fix: " + _indent(visible(check.remediation, lines=True), 11).lstrip())
     return lines
 
 

@@ -1,0 +1,44 @@
+"""Transformed echoes of a secret: percent-encoded (as a URL carries it) and upper-cased, for Stripe-shaped
+secrets and for secrets only the tenant file knows. Reversed or otherwise rewritten echoes are not promised."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from auditor.redact import register_secret, scrub, scrub_model
+from auditor.evidence import RecordEvidence, WebhookEndpoint
+
+KEY = "sk_live_51EchoKey" + "Ab9Cd8Ef7" * 4
+IRREGULAR = "pa ss&wörd_Echo/42"  # not Stripe-shaped: found only because it was registered
+
+
+def _forms(secret: str) -> list[str]:
+    percent = quote(secret, safe="")
+    return [secret.upper(), secret.lower(), percent, percent.replace("_", "%5F"), percent.replace("_", "%5f"),
+            quote(secret), quote_plus(secret), secret.replace("_", "%5F").upper()]
+
+
+@pytest.mark.parametrize("secret", [KEY, IRREGULAR], ids=["stripe-shaped", "irregular"])
+def test_percent_encoded_and_case_changed_echoes_are_scrubbed(secret) -> None:
+    register_secret(secret)
+    for form in _forms(secret):
+        text = scrub(f"https://example.com/hook?k={form}&x=1")
+        assert form not in text and "https://example.com/hook?k=" in text, form
+
+
+def test_stripe_shaped_key_with_encoded_underscores_is_caught_without_registering() -> None:
+    unknown = "rk_test_51NeverRegistered" + "Q" * 20
+    for form in (unknown.replace("_", "%5F"), unknown.upper(), unknown.replace("_", "%5f").upper()):
+        assert "Q" * 20 not in scrub(f"see {form} here")
+
+
+def test_evidence_is_scrubbed_in_every_string_field() -> None:
+    register_secret(KEY)
+    evidence = RecordEvidence(company_id="ECHO1", environment="live", webhook_endpoints=[
+        WebhookEndpoint(id="we_1", url=f"https://x.example/{quote(KEY, safe='')}", status="enabled",
+                        enabled_events=[KEY.upper()], description=f"key {KEY}")])
+    dumped = scrub_model(evidence).model_dump_json()
+    assert "Ab9Cd8Ef7" not in dumped.replace("%5F", "_") and "AB9CD8EF7" not in dumped
+    assert "https://x.example/" in dumped and "ECHO1" in dumped
