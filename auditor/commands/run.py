@@ -108,4 +108,5 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
                 save_evidence(save_dir, record.evidence)
     written = write_outputs(run, chosen_formats, output, RenderOptions(previous=previous, color=sys.stdout.isatty()))
     mail_failed = delivery.deliver(run, previous, fleet_tenants, written)
-    return mail_failed or (run.exit_code(Severity(fail_on)) if run.records else ExitCode.OK)
+    code = run.exit_code(Severity(fail_on)) if run.records else ExitCode.OK
+    return ExitCode.with_mail_failure(code) if mail_failed else code
