@@ -24,8 +24,10 @@ def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--history", type=click.Path(path_type=Path, file_okay=False),
                      help="Store each run's results here and compare with the previous run."),
         click.option("--keep", type=click.IntRange(1), default=None, help="Keep only the newest N runs in --history."),
-        click.option("--email-to", multiple=True, metavar="ADDR", help="Mail the summary and PDF here (repeatable)."),
-        click.option("--email-from", default="plenigo-stripe-audit@localhost", show_default=True, metavar="ADDR"),
+        click.option("--email-to", multiple=True, metavar="ADDR", callback=_addresses,
+                     help="Mail the summary and PDF here (repeatable)."),
+        click.option("--email-from", default="plenigo-stripe-audit@localhost", show_default=True, metavar="ADDR",
+                     callback=_addresses),
         click.option("--email-when", type=click.Choice(["always", "failures", "changes"]), default="always",
                      show_default=True, help="Send only when something fails, or only when something changed."),
         click.option("--email-tenant-contacts", is_flag=True,
@@ -41,6 +43,17 @@ def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _addresses(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Each address of an --email-* option is one plain address: a usage error before anything is audited."""
+    from auditor.mail import address_problem
+
+    for address in (value,) if isinstance(value, str) else value:
+        problem = address_problem(address)
+        if problem is not None:
+            raise click.BadParameter(f"{address!r} {problem}; give one address like name@example.com")
+    return value
 
 
 @dataclass(frozen=True)

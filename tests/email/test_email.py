@@ -404,3 +404,14 @@ def test_address_problem(address, problem) -> None:
 
     found = address_problem(address)
     assert found == problem if problem is None else (found is not None and problem in found)
+
+
+@pytest.mark.parametrize("option, address", [("--email-to", "ops@plenigo.test\r\nBcc: spy@evil.test"),
+                                             ("--email-to", "Ops Team"), ("--email-from", "@plenigo.test")])
+def test_a_malformed_email_option_is_a_usage_error_before_the_audit(tmp_path, capsys, option, address) -> None:
+    config, _ = write_fleet(tmp_path)
+    code = main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
+                 "--output", str(tmp_path / "out"), "--email-to", "ops@plenigo.test", option, address])
+    err = capsys.readouterr().err
+    assert code == 2 and option in err and "give one address like name@example.com" in err
+    assert not (tmp_path / "out").exists()  # nothing audited, nothing written
