@@ -103,6 +103,8 @@ def send(messages: list[EmailMessage], smtp: SmtpSettings) -> SendReport:
     Transient trouble (4xx, a dropped connection) is retried by reconnecting.
     """
     report = SendReport(len(messages))
+    if not messages:  # nothing left to send (every contact malformed): no connection, no retries
+        return report
     pending = list(messages)
     last: Exception | None = None
     for attempt in range(smtp.attempts):

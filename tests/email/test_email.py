@@ -161,7 +161,8 @@ def test_smtp_down_keeps_reports_and_history(tmp_path, capsys, monkeypatch) -> N
                  "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()), "--smtp-tls", "none"])
     err = capsys.readouterr().err
     assert code == 4  # every record passed: 4, not 5
-    assert "error: email: cannot connect to the SMTP server" in err and "(1 of 1 message(s) not sent, to: x@y.test)" in err
+    assert "error: email: cannot connect to the SMTP server" in err
+    assert "(1 of 1 message(s) not sent, to: x@y.test)" in err
     assert (tmp_path / "out" / "results.json").exists() and (tmp_path / "out" / "report.html").exists()
     assert previous_run(tmp_path / "history") is not None
 
@@ -415,3 +416,15 @@ def test_a_malformed_email_option_is_a_usage_error_before_the_audit(tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and option in err and "give one address like name@example.com" in err
     assert not (tmp_path / "out").exists()  # nothing audited, nothing written
+
+
+def test_no_connection_when_every_contact_is_malformed(tmp_path, capsys, monkeypatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=waits.append))
+    config, _ = write_fleet(tmp_path, contacts={cid: "not an address" for cid in TENANTS})
+    code = main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
+                 "--output", str(tmp_path / "out"), "--email-tenant-contacts",
+                 "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()), "--smtp-tls", "none"])
+    err = capsys.readouterr().err
+    assert err.count("its findings were not mailed") == 2 and "SMTP server" not in err and waits == []
+    assert code == 4
