@@ -11,6 +11,7 @@ import logging
 import smtplib
 import ssl
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -26,10 +27,6 @@ log = logging.getLogger(__name__)
 
 TlsMode = Literal["starttls", "ssl", "none"]
 When = Literal["always", "failures", "changes"]
-
-
-class EmailError(Exception):
-    """The mail could not be sent; the message says why (never a secret)."""
 
 
 @dataclass(frozen=True)
@@ -88,23 +85,35 @@ def tenant_run(run: RunResult, company_id: str) -> RunResult:
     return mine
 
 
-def send(messages: list[EmailMessage], smtp: SmtpSettings) -> None:
+@dataclass
+class SendReport:
+    """What became of each message and recipient: a failure is reported, never dropped."""
+
+    messages: int
+    sent: int = 0  # messages the server took for at least one recipient
+    failures: list[str] = field(default_factory=list)
+
+
+def send(messages: list[EmailMessage], smtp: SmtpSettings) -> SendReport:
     """Send every message, reconnecting a few times; a message is never sent twice.
 
-    A recipient the server refuses (a tenant contact with a wrong address) costs
-    that message only: the others are still sent, and the error names it.
+    The report names each recipient the server refused and each message it rejected
+    (a permanent 5xx answer), with the server's reason: one bad address or one
+    rejected message costs only itself, and delivery goes on with the next one.
+    Transient trouble (4xx, a dropped connection) is retried by reconnecting.
     """
+    report = SendReport(len(messages))
+    if not messages:  # nothing left to send (every contact malformed): no connection, no retries
+        return report
     pending = list(messages)
-    refused: list[str] = []
     last: Exception | None = None
     for attempt in range(smtp.attempts):
         try:
             with _connect(smtp) as client:
                 while pending:
-                    try:
-                        client.send_message(pending[0])
-                    except smtplib.SMTPRecipientsRefused as exc:
-                        refused.append(", ".join(exc.recipients) or str(pending[0]["To"]))
+                    delivered, failures = _send_one(client, pending[0])
+                    report.sent += delivered
+                    report.failures += failures
                     pending.pop(0)
             break
         except (smtplib.SMTPException, OSError) as exc:
@@ -115,11 +124,68 @@ def send(messages: list[EmailMessage], smtp: SmtpSettings) -> None:
             if attempt + 1 < smtp.attempts:
                 time.sleep(2.0 * (attempt + 1))
     if pending:
-        raise EmailError(_reason(last, smtp) + (f" ({len(messages) - len(pending)} of {len(messages)} sent)"
-                                                if len(pending) < len(messages) else ""))
-    if refused:
-        raise EmailError(scrub(f"the SMTP server refused {len(refused)} of {len(messages)} message(s), "
-                               f"to: {'; '.join(refused)}"))
+        to = "; ".join(str(m["To"]) for m in pending)
+        report.failures.append(scrub(f"{_reason(last, smtp)} ({len(pending)} of {len(messages)} message(s) "
+                                     f"not sent, to: {to})"))
+    return report
+
+
+def _send_one(client: smtplib.SMTP, message: EmailMessage) -> tuple[bool, list[str]]:
+    """Send one message: whether the server took it, and its permanent refusals.
+
+    Transient trouble is raised so that the caller reconnects. A partly refused
+    message has reached the others and must not be sent again, so each refused
+    recipient is reported instead.
+    """
+    to = message["To"]
+    try:
+        refused = client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return False, [_refused(address, answer) for address, answer in exc.recipients.items()]
+    except smtplib.SMTPResponseException as exc:  # MAIL FROM or DATA refused
+        if not 500 <= exc.smtp_code < 600:
+            raise
+        return False, [scrub(f"the SMTP server rejected the message to {to}: {_answer(exc.smtp_code, exc.smtp_error)}")]
+    except smtplib.SMTPNotSupportedError as exc:  # an address needs SMTPUTF8, which the server lacks
+        return False, [scrub(f"the message to {to} was not sent: {exc}")]
+    return True, [_refused(address, answer) for address, answer in refused.items()]
+
+
+def _refused(address: str, answer: tuple[int, bytes]) -> str:
+    return scrub(f"the SMTP server refused the recipient {address}: {_answer(*answer)}")
+
+
+def _answer(code: int, text: bytes | str) -> str:
+    """The server's reason, one line and short (it is shown to the operator)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(f"{code} {text}".split())[:200]
+
+
+_SPECIALS = set('<>()[]\\,;:"@')
+
+
+def address_problem(address: str) -> str | None:
+    """Why ``address`` is not one plain ``name@example.com`` address, or None.
+
+    A contact comes from a tenant file: anything more than one address (a
+    display name, a second address, a line break that smuggles in a ``Bcc:``)
+    is refused before a message is built, so it can never redirect the mail.
+    """
+    for char in address:
+        if unicodedata.category(char)[0] in "CZ":
+            return f"contains {unicodedata.name(char, 'a control character').lower()} (U+{ord(char):04X})"
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "has no @"
+    if not local:
+        return "has nothing before the @"
+    if not domain or any(not label for label in domain.split(".")):
+        return "has no valid domain after the @"
+    bad = next((c for c in local + domain if c in _SPECIALS), None)
+    if bad is not None:
+        return f"contains {bad!r}"
+    return None
 
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:

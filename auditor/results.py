@@ -58,10 +58,16 @@ class ExitCode:
     FINDINGS = 1
     USAGE = 2
     NOT_AUDITED = 3
-    EMAIL_FAILED = 4
+    EMAIL_FAILED = 4  # reports written, every record passed, but an email was not delivered
+    EMAIL_FAILED_FINDINGS = 5  # reports written, findings or errors, and an email was not delivered
     INTERNAL = 70
     INTERRUPTED = 130
     OUTPUT_FAILED = 74  # sysexits EX_IOERR: an output could not be written (disk full); nothing half-written
+
+    @staticmethod
+    def with_mail_failure(code: int) -> int:
+        """4 or 5: a failed email must not hide whether the audit itself found something."""
+        return ExitCode.EMAIL_FAILED if code == ExitCode.OK else ExitCode.EMAIL_FAILED_FINDINGS
 
 
 class Waiver(BaseModel):

@@ -12,7 +12,8 @@ import click
 
 from auditor.changes import Changes, compare
 from auditor.config import Tenant
-from auditor.results import ExitCode, RunResult
+from auditor.redact import scrub
+from auditor.results import RunResult
 
 _DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
@@ -23,8 +24,10 @@ def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--history", type=click.Path(path_type=Path, file_okay=False),
                      help="Store each run's results here and compare with the previous run."),
         click.option("--keep", type=click.IntRange(1), default=None, help="Keep only the newest N runs in --history."),
-        click.option("--email-to", multiple=True, metavar="ADDR", help="Mail the summary and PDF here (repeatable)."),
-        click.option("--email-from", default="plenigo-stripe-audit@localhost", show_default=True, metavar="ADDR"),
+        click.option("--email-to", multiple=True, metavar="ADDR", callback=_addresses,
+                     help="Mail the summary and PDF here (repeatable)."),
+        click.option("--email-from", default="plenigo-stripe-audit@localhost", show_default=True, metavar="ADDR",
+                     callback=_addresses),
         click.option("--email-when", type=click.Choice(["always", "failures", "changes"]), default="always",
                      show_default=True, help="Send only when something fails, or only when something changed."),
         click.option("--email-tenant-contacts", is_flag=True,
@@ -40,6 +43,17 @@ def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _addresses(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Each address of an --email-* option is one plain address: a usage error before anything is audited."""
+    from auditor.mail import address_problem
+
+    for address in (value,) if isinstance(value, str) else value:
+        problem = address_problem(address)
+        if problem is not None:
+            raise click.BadParameter(f"{address!r} {problem}; give one address like name@example.com")
+    return value
 
 
 @dataclass(frozen=True)
@@ -66,38 +80,68 @@ class Delivery:
         return previous_run(self.history) if self.history else None
 
     def deliver(self, run: RunResult, previous: RunResult | None, tenants: list[Tenant],
-                written: list[Path]) -> int | None:
-        """Store the run, then mail it; a mail that cannot be sent is exit code 4 (reports are written)."""
+                written: list[Path]) -> bool:
+        """Store the run, then mail it; True when some mail was not delivered (exit code 4 or 5).
+
+        Every failure is reported on its own line: the reports are already written,
+        so a mail problem never hides them.
+        """
         if self.history:
             from auditor.history import store_run
 
             path = store_run(self.history, run, self.keep, written=_this_runs(written, "results.json"))
             click.echo(f"stored {path}", err=True)
         if not self.email_to and not self.email_tenant_contacts:
-            return None
+            return False
         changes = compare(previous, run) if previous is not None else None
         try:
-            self._mail(run, changes, tenants, written)
-        except Exception as exc:  # EmailError, or a PDF that could not be made: the reports are already written
-            click.echo(f"error: the compliance email was not sent: {exc}", err=True)
-            return ExitCode.EMAIL_FAILED
-        return None
+            failures = self._mail(run, changes, tenants, written)
+        except Exception as exc:  # a PDF that could not be made: the reports are already written
+            failures = [f"the compliance email was not sent: {exc}"]
+        for failure in failures:
+            click.echo(scrub(f"error: email: {failure}"), err=True)
+        return bool(failures)
 
-    def _mail(self, run: RunResult, changes: Changes | None, tenants: list[Tenant], written: list[Path]) -> None:
+    def _mail(self, run: RunResult, changes: Changes | None, tenants: list[Tenant],
+              written: list[Path]) -> list[str]:
         from auditor.mail import SmtpSettings, compose, send, should_send
 
         if not should_send(self.email_when, run, changes):  # type: ignore[arg-type]
             click.echo(f"no email: nothing to report for --email-when {self.email_when}", err=True)
-            return
+            return []
         messages = [compose(run, changes, self.email_from, list(self.email_to), _pdf(run, written))
                     ] if self.email_to else []
+        failures: list[str] = []
         if self.email_tenant_contacts:
-            messages += _tenant_messages(run, tenants, self.email_from)
+            audited = {r.company_id for r in run.records}
+            sendable, failures = _valid_contacts([t for t in tenants if t.company_id in audited])
+            messages += _tenant_messages(run, sendable, self.email_from)
         smtp = SmtpSettings(host=self.smtp_host, port=self.smtp_port or _DEFAULT_PORTS[self.smtp_tls],
                             tls=self.smtp_tls, user=os.environ.get("AUDIT_SMTP_USER"),  # type: ignore[arg-type]
                             password=os.environ.get("AUDIT_SMTP_PASSWORD"))
-        send(messages, smtp)
-        click.echo(f"sent {len(messages)} email(s) through {smtp.host}:{smtp.port}", err=True)
+        report = send(messages, smtp)
+        click.echo(f"sent {report.sent} of {len(messages)} email(s) through {smtp.host}:{smtp.port}", err=True)
+        return failures + report.failures
+
+
+def _valid_contacts(tenants: list[Tenant]) -> tuple[list[Tenant], list[str]]:
+    """The tenants whose contact is one plain address, and a failure naming each other one.
+
+    A malformed contact costs only that tenant's own message: it is never put in
+    a header (a line break there could add recipients), and the rest is sent.
+    """
+    from auditor.mail import address_problem
+
+    good: list[Tenant] = []
+    failures: list[str] = []
+    for tenant in tenants:
+        problem = address_problem(tenant.contact) if tenant.contact else None
+        if problem is None:
+            good.append(tenant)
+        else:
+            failures.append(f"tenant {tenant.name!r} ({tenant.company_id}, {tenant.source_file}): contact "
+                            f"{tenant.contact!r} {problem}; its findings were not mailed")
+    return good, failures
 
 
 def _tenant_messages(run: RunResult, tenants: list[Tenant], sender: str) -> list:

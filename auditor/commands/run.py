@@ -119,4 +119,5 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
         written = write_outputs(run, chosen_formats, output,
                                 RenderOptions(previous=previous, color=sys.stdout.isatty()))
     mail_failed = delivery.deliver(run, previous, fleet_tenants, written)
-    return mail_failed or (run.exit_code(Severity(fail_on)) if run.records else ExitCode.OK)
+    code = run.exit_code(Severity(fail_on)) if run.records else ExitCode.OK
+    return ExitCode.with_mail_failure(code) if mail_failed else code

@@ -45,13 +45,18 @@ def smtp():
     controller.stop()
 
 
-def write_fleet(tmp_path: Path, broken: set[str] = frozenset()) -> tuple[Path, list[str]]:
-    """Two tenants with contacts; a tenant in ``broken`` has a test secret key on its live record (KEY004)."""
+def write_fleet(tmp_path: Path, broken: set[str] = frozenset(),
+                contacts: dict[str, str] | None = None) -> tuple[Path, list[str]]:
+    """Two tenants with contacts; a tenant in ``broken`` has a test secret key on its live record (KEY004).
+
+    ``contacts`` replaces a tenant's contact with a TOML string literal (escapes allowed).
+    """
     secrets_dir = tmp_path / "secrets"
     secrets_dir.mkdir(exist_ok=True)
     text, secrets = "", []
     for cid, name in TENANTS.items():
-        text += f'[[tenants]]\ncompany_id = "{cid}"\nname = "{name}"\ncontact = "pay@{cid.lower()}.test"\n'
+        contact = (contacts or {}).get(cid, f"pay@{cid.lower()}.test")
+        text += f'[[tenants]]\ncompany_id = "{cid}"\nname = "{name}"\ncontact = "{contact}"\n'
         account = "1" + cid[:15]  # each tenant its own Stripe account (TEN003)
         for env, mode in (("stage", "test"), ("live", "live")):
             sk_mode = "test" if (env == "live" and cid in broken) else mode
@@ -68,8 +73,9 @@ def write_fleet(tmp_path: Path, broken: set[str] = frozenset()) -> tuple[Path, l
     return config, secrets
 
 
-def audit(tmp_path: Path, controller, *extra: str, broken: set[str] = frozenset(), tls: str = "none") -> int:
-    config, _ = write_fleet(tmp_path, broken)
+def audit(tmp_path: Path, controller, *extra: str, broken: set[str] = frozenset(), tls: str = "none",
+          contacts: dict[str, str] | None = None) -> int:
+    config, _ = write_fleet(tmp_path, broken, contacts)
     return main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
                  "--output", str(tmp_path / "out"), "--history", str(tmp_path / "history"),
                  "--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-tls", tls, *extra])
@@ -154,8 +160,9 @@ def test_smtp_down_keeps_reports_and_history(tmp_path, capsys, monkeypatch) -> N
                  "--output", str(tmp_path / "out"), "--history", str(tmp_path / "history"), "--email-to", "x@y.test",
                  "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()), "--smtp-tls", "none"])
     err = capsys.readouterr().err
-    assert code == 4
-    assert "the compliance email was not sent: cannot connect to the SMTP server" in err
+    assert code == 4  # every record passed: 4, not 5
+    assert "error: email: cannot connect to the SMTP server" in err
+    assert "(1 of 1 message(s) not sent, to: x@y.test)" in err
     assert (tmp_path / "out" / "results.json").exists() and (tmp_path / "out" / "report.html").exists()
     assert previous_run(tmp_path / "history") is not None
 
@@ -208,11 +215,13 @@ def test_audit_diff(tmp_path, capsys) -> None:
 
 
 class Moody(Inbox):
-    """An SMTP server with faults: refuses some recipients, and answers 451 to the DATA commands numbered in ``busy``."""
+    """An SMTP server with faults: refuses some recipients, answers 451 to the DATA commands numbered in ``busy``,
+    and 554 after DATA to every message for a recipient in ``reject``."""
 
-    def __init__(self, refuse: set[str] = frozenset(), busy: set[int] = frozenset()) -> None:
+    def __init__(self, refuse: set[str] = frozenset(), busy: set[int] = frozenset(),
+                 reject: set[str] = frozenset()) -> None:
         super().__init__()
-        self.refuse, self.busy, self.data_commands = refuse, busy, 0
+        self.refuse, self.busy, self.reject, self.data_commands = refuse, busy, reject, 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
@@ -224,6 +233,8 @@ class Moody(Inbox):
         self.data_commands += 1
         if self.data_commands in self.busy:
             return "451 4.3.0 try again later"
+        if self.reject & set(envelope.rcpt_tos):
+            return "554 5.7.1 message content rejected"
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -242,7 +253,8 @@ def test_a_refused_contact_costs_only_its_own_message(tmp_path, capsys, monkeypa
     finally:
         controller.stop()
     err = capsys.readouterr().err
-    assert code == 4 and f"refused 1 of 3 message(s), to: {beta}" in err
+    assert code == 4 and f"refused the recipient {beta}: 550 5.1.1 no such mailbox" in err
+    assert "sent 2 of 3 email(s)" in err
     delivered = sorted(r for rcpts, _ in controller.handler.messages for r in rcpts)
     assert delivered == ["ops@plenigo.test", "pay@alpha000000000000001.test"]
 
@@ -295,3 +307,124 @@ def test_an_older_report_pdf_in_the_output_folder_is_never_attached(tmp_path, sm
     [pdf] = [p.get_payload(decode=True) for p in parse(raw).walk() if p.get_content_type() == "application/pdf"]
     assert b"last week" not in pdf and "ALPHA000000000000001" in "".join(
         page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+ALPHA_CONTACT, BETA_CONTACT = "pay@alpha000000000000001.test", "pay@beta0000000000000002.test"
+
+
+def delivered_to(controller) -> list[str]:
+    return sorted(r for rcpts, _ in controller.handler.messages for r in rcpts)
+
+
+def audit_with(handler, tmp_path, *extra: str, smtputf8: bool = True, **kwargs) -> tuple[int, Controller]:
+    controller = serve(handler, enable_SMTPUTF8=smtputf8)
+    try:
+        code = audit(tmp_path, controller, *extra, **kwargs)
+    finally:
+        controller.stop()
+    return code, controller
+
+
+def test_each_refused_recipient_of_a_shared_message_is_named(tmp_path, capsys) -> None:
+    code, controller = audit_with(Moody(refuse={"gone@plenigo.test"}), tmp_path,
+                                  "--email-to", "ops@plenigo.test", "--email-to", "gone@plenigo.test")
+    err = capsys.readouterr().err
+    assert delivered_to(controller) == ["ops@plenigo.test"]  # the others still get it
+    assert "error: email: the SMTP server refused the recipient gone@plenigo.test: 550 5.1.1 no such mailbox" in err
+    assert code == 4  # a clean audit, but the mail did not reach everyone
+
+
+def test_a_message_rejected_after_data_does_not_stop_the_later_ones(tmp_path, capsys, monkeypatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=waits.append))
+    code, controller = audit_with(Moody(reject={ALPHA_CONTACT}), tmp_path, "--email-to", "ops@plenigo.test",
+                                  "--email-tenant-contacts", broken={"BETA0000000000000002"})
+    err = capsys.readouterr().err
+    assert delivered_to(controller) == ["ops@plenigo.test", BETA_CONTACT]  # beta's message comes after alpha's
+    assert controller.handler.data_commands == 3 and waits == []  # a permanent answer is not retried
+    assert f"rejected the message to {ALPHA_CONTACT}: 554 5.7.1 message content rejected" in err
+    assert "sent 2 of 3 email(s)" in err
+    assert code == 5  # findings, and a mail failed
+
+
+@pytest.mark.parametrize("contact, problem", [
+    ("pay@beta.test>\\r\\nBcc: spy@evil.test", "contains a control character (U+000D)"),
+    ("not an address", "contains space (U+0020)"),
+    ("@beta.test", "has nothing before the @"),
+])
+def test_a_malformed_contact_costs_only_its_own_tenants_mail(tmp_path, capsys, contact, problem) -> None:
+    code, controller = audit_with(Moody(), tmp_path, "--email-to", "ops@plenigo.test", "--email-tenant-contacts",
+                                  contacts={"BETA0000000000000002": contact})
+    err = capsys.readouterr().err
+    assert delivered_to(controller) == ["ops@plenigo.test", ALPHA_CONTACT]  # the ops report included
+    assert all(b"spy@evil.test" not in raw for _, raw in controller.handler.messages)
+    assert "error: email: tenant 'Beta Verlag AG' (BETA0000000000000002, " in err and problem in err
+    assert "its findings were not mailed" in err and code == 4
+
+
+def test_a_malformed_contact_of_a_tenant_not_audited_is_not_a_mail_failure(tmp_path, capsys) -> None:
+    config, _ = write_fleet(tmp_path, contacts={"BETA0000000000000002": "not an address"})
+    controller = serve(Moody())
+    try:
+        code = main(["run", "--tenant", "ALPHA000000000000001", "--offline", "--config", str(config),
+                     "--format", "json", "--output", str(tmp_path / "out"), "--email-tenant-contacts",
+                     "--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-tls", "none"])
+    finally:
+        controller.stop()
+    assert delivered_to(controller) == [ALPHA_CONTACT] and code == 0, capsys.readouterr().err
+
+
+def test_an_address_the_server_cannot_carry_costs_only_its_message(tmp_path, capsys) -> None:
+    """Without SMTPUTF8 an international address cannot be sent; that is not a STARTTLS problem of the server."""
+    code, controller = audit_with(Moody(), tmp_path, "--email-to", "ops@plenigo.test", "--email-tenant-contacts",
+                                  contacts={"ALPHA000000000000001": "jörg@alpha.test"}, smtputf8=False)
+    err = capsys.readouterr().err
+    assert delivered_to(controller) == ["ops@plenigo.test", BETA_CONTACT]
+    assert "the message to jörg@alpha.test was not sent" in err and "STARTTLS" not in err and code == 4
+
+
+def test_exit_code_5_when_the_mail_fails_after_findings(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=lambda s: None))
+    config, _ = write_fleet(tmp_path, broken={"ALPHA000000000000001"})
+    code = main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
+                 "--output", str(tmp_path / "out"), "--email-to", "x@y.test",
+                 "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()), "--smtp-tls", "none"])
+    assert "cannot connect to the SMTP server" in capsys.readouterr().err
+    assert code == 5 and (tmp_path / "out" / "results.json").exists()
+
+
+@pytest.mark.parametrize("address, problem", [
+    ("pay@example.test", None), ("plenigo-stripe-audit@localhost", None), ("jörg@exämple.test", None),
+    ("a@b.c>\r\nBcc: x@y.z", "contains a control character (U+000D)"), ("a@b.c\n", "contains a control character"),
+    ("not an address", "contains space"), ("@b.test", "has nothing before the @"), ("ab.test", "has no @"),
+    ("a@", "has no valid domain"), ("a@b..test", "has no valid domain"), ("Ops <a@b.test>", "contains space"),
+    ("a@b.test,c@d.test", "contains '@'"), ("a,b@c.test", "contains ','"), ("a@b\u202e.test", "(U+202E)"),
+])
+def test_address_problem(address, problem) -> None:
+    from auditor.mail import address_problem
+
+    found = address_problem(address)
+    assert found == problem if problem is None else (found is not None and problem in found)
+
+
+@pytest.mark.parametrize("option, address", [("--email-to", "ops@plenigo.test\r\nBcc: spy@evil.test"),
+                                             ("--email-to", "Ops Team"), ("--email-from", "@plenigo.test")])
+def test_a_malformed_email_option_is_a_usage_error_before_the_audit(tmp_path, capsys, option, address) -> None:
+    config, _ = write_fleet(tmp_path)
+    code = main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
+                 "--output", str(tmp_path / "out"), "--email-to", "ops@plenigo.test", option, address])
+    err = capsys.readouterr().err
+    assert code == 2 and option in err and "give one address like name@example.com" in err
+    assert not (tmp_path / "out").exists()  # nothing audited, nothing written
+
+
+def test_no_connection_when_every_contact_is_malformed(tmp_path, capsys, monkeypatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=waits.append))
+    config, _ = write_fleet(tmp_path, contacts={cid: "not an address" for cid in TENANTS})
+    code = main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
+                 "--output", str(tmp_path / "out"), "--email-tenant-contacts",
+                 "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()), "--smtp-tls", "none"])
+    err = capsys.readouterr().err
+    assert err.count("its findings were not mailed") == 2 and "SMTP server" not in err and waits == []
+    assert code == 4
