@@ -13,8 +13,9 @@ case $code in
   3) meaning="some records could not be audited (Stripe unreachable or a key rejected): see the reports" ;;
   2) meaning="usage or configuration error: nothing audited, no report written" ;;
   4|5) meaning="the reports were written but the email could not be sent" ;;
+  74) meaning="an output file could not be written (disk full?): the previous reports are unchanged" ;;
   70) meaning="internal error (a bug): please report it" ;;
-  130|143) meaning="interrupted (SIGINT/SIGTERM): no report written" ;;
+  129|130|143) meaning="interrupted (SIGHUP/SIGINT/SIGTERM): this run's reports are whole or not written" ;;
   *) meaning="unexpected exit code" ;;
 esac
 echo "plenigo-stripe-audit: exit $code: $meaning" >&2
