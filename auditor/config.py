@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from auditor.redact import register_secret
+from auditor.suggest import did_you_mean
 
 
 class Environment(str, Enum):
@@ -45,6 +46,15 @@ class ConfigError(Exception):
         if field:
             where.append(f"field {field}")
         super().__init__(f"{': '.join(where)}: {message}")
+
+
+class ConfigErrors(ConfigError):
+    """Several problems of one file, every one listed (a user fixes them all in one go)."""
+
+    def __init__(self, file: Path | str, problems: list[ConfigError]):
+        self.problems = problems
+        super().__init__(file, f"{len(problems)} problems")
+        self.args = (f"{len(problems)} problems in {file}:\n" + "\n".join(f"  {p}" for p in problems),)
 
 
 # --- the file as written -------------------------------------------------
@@ -161,10 +171,18 @@ def _load_file(file: Path) -> list[Tenant]:
         spec = TenantFileSpec.model_validate(data)
     except ValidationError as exc:
         raise _explain_validation(file, data, exc) from None
-    tenants = []
+    tenants, problems = [], []
     for index, tspec in enumerate(spec.tenants):
-        tenants.append(_resolve_tenant(file, index, tspec))
-    _check_duplicates_within(file, spec)
+        try:
+            tenants.append(_resolve_tenant(file, index, tspec))
+        except ConfigError as exc:
+            problems.append(exc)
+    try:
+        _check_duplicates_within(file, spec)
+    except ConfigError as exc:
+        problems.append(exc)
+    if problems:
+        raise _combined(file, problems)
     return tenants
 
 
@@ -184,8 +202,15 @@ def _read_toml(file: Path) -> dict[str, Any]:
 
 
 def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) -> ConfigError:
-    """Turn pydantic's first error into a message naming tenant and field."""
-    err = exc.errors()[0]
+    """Every problem pydantic found, each naming tenant and field (one fix per run, not one per problem)."""
+    problems: dict[str, ConfigError] = {}
+    for err in exc.errors():
+        problem = _explain_one(file, data, err)
+        problems.setdefault(str(problem), problem)
+    return _combined(file, list(problems.values()))
+
+
+def _explain_one(file: Path, data: dict[str, Any], err: Any) -> ConfigError:
     loc = list(err["loc"])
     tenant = None
     if len(loc) >= 2 and loc[0] == "tenants" and isinstance(loc[1], int):
@@ -193,21 +218,33 @@ def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) 
         loc = loc[2:]
     # pydantic names the union member it tried ("str", "EnvRef"); those are not fields
     names = [str(p) for p in loc if p not in ("str", "EnvRef", "FileRef", "function-after[...]")]
+    secret_at = next((i for i, n in enumerate(names) if n in ("secret_key", "signing_secret")), None)
+    if secret_at is not None and secret_at >= 1:  # one message per secret, not one per union member tried
+        names = names[: secret_at + 1]
+        return ConfigError(file, 'a secret is a string, { env = "NAME" } or { file = "path" }', tenant=tenant,
+                           field=".".join(names))
     field_name = ".".join(names) or None
     kind = err["type"]
     if kind == "extra_forbidden":
-        message = "unknown key (a typo?)"
+        message = "unknown key (a typo?)" + did_you_mean(names[-1], _known_keys(tenant is not None, len(names)))
     elif kind == "missing":
         message = "required field is missing"
-    elif names and names[-1] in ("secret_key", "signing_secret") or (
-        len(names) >= 2 and names[-2] in ("secret_key", "signing_secret")
-    ):
-        message = 'a secret is a string, { env = "NAME" } or { file = "path" }'
     else:
         message = err["msg"]
-    if len(exc.errors()) > 1:
-        message += f" (and {len(exc.errors()) - 1} more problem(s))"
     return ConfigError(file, message, tenant=tenant, field=field_name)
+
+
+def _known_keys(in_tenant: bool, depth: int) -> list[str]:
+    """The keys allowed where an unknown key was found: the file, a tenant, or a record."""
+    model = TenantFileSpec if not in_tenant else TenantSpec if depth <= 1 else RecordSpec
+    return list(model.model_fields)
+
+
+def _combined(file: Path | str, problems: list[ConfigError]) -> ConfigError:
+    """One error for one problem; for several, one that lists them all, a line each."""
+    if len(problems) == 1:
+        return problems[0]
+    return ConfigErrors(file, problems)
 
 
 def _tenant_label(data: dict[str, Any], index: int) -> str:
@@ -236,17 +273,23 @@ def _resolve_tenant(file: Path, index: int, spec: TenantSpec) -> Tenant:
         raise ConfigError(file, f"company_id may hold only ASCII letters and digits, as in the Merchant Backend URL; "
                                 f"found {bad}", tenant=label, field="company_id")
     records: dict[Environment, Record] = {}
+    problems: list[ConfigError] = []
     for env in Environment:
         rspec: RecordSpec | None = getattr(spec, env.value)
         if rspec is None:
             continue
-        records[env] = Record(
-            environment=env,
-            account_id=rspec.account_id,
-            publishable_key=rspec.publishable_key,
-            secret_key=_resolve_secret(file, label, f"{env.value}.secret_key", rspec.secret_key),
-            signing_secret=_resolve_secret(file, label, f"{env.value}.signing_secret", rspec.signing_secret),
-        )
+        secrets = {}
+        for name in ("secret_key", "signing_secret"):
+            try:
+                secrets[name] = _resolve_secret(file, label, f"{env.value}.{name}", getattr(rspec, name))
+            except ConfigError as exc:  # keep going: every missing secret of the tenant is listed
+                problems.append(exc)
+        if problems:
+            continue
+        records[env] = Record(environment=env, account_id=rspec.account_id, publishable_key=rspec.publishable_key,
+                              **secrets)
+    if problems:
+        raise _combined(file, problems)
     return Tenant(
         company_id=spec.company_id,
         name=spec.name or spec.company_id,
