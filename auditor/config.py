@@ -54,7 +54,8 @@ class ConfigErrors(ConfigError):
     def __init__(self, file: Path | str, problems: list[ConfigError]):
         self.problems = problems
         super().__init__(file, f"{len(problems)} problems")
-        self.args = (f"{len(problems)} problems in {file}:\n" + "\n".join(f"  {p}" for p in problems),)
+        lines = [str(p).removeprefix(f"{p.file}: ") if p.file == str(file) else str(p) for p in problems]
+        self.args = (f"{file}: {len(problems)} problems:\n" + "\n".join(f"  {line}" for line in lines),)
 
 
 # --- the file as written -------------------------------------------------

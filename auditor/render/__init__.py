@@ -38,6 +38,7 @@ FORMATS: dict[str, str] = {
     "html": "auditor.render.html:HtmlRenderer",
     "pdf": "auditor.render.pdf:PdfRenderer",
     "junit": "auditor.render.junit:JunitRenderer",
+    "csv": "auditor.render.spreadsheet:CsvRenderer",
 }
 
 
