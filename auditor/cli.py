@@ -21,8 +21,11 @@ from auditor.results import ExitCode
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="audit")
-@click.option("-v", "--verbose", count=True, help="More log output on standard error (-vv: debug). Secrets are always masked.")
-def cli(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True,
+              help="More log output on standard error (-vv: debug, with the stripe SDK's). Secrets are always masked.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per log line, with company_id and environment (for log shippers).")
+def cli(verbose: int, log_format: str) -> None:
     """Audit plenigo tenants' Stripe setups against the setup guide, read-only.
 
     \b
@@ -30,8 +33,9 @@ def cli(verbose: int) -> None:
       audit run --all-tenants --config tenants.toml
       audit run --tenant 8XYM4WU2V6NJUM5LZ6C9 --env live --format table,json
       audit explain WH006
+      audit -v --log-format json run --all-tenants --format json,html --output latest/
     """
-    setup_logging(verbose)
+    setup_logging(verbose, log_format)
 
 
 cli.add_command(run_command)

@@ -14,14 +14,20 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-def setup_logging(verbosity: int) -> None:
+def setup_logging(verbosity: int, log_format: str = "text") -> None:
+    """Log to standard error; the stripe SDK and urllib3 only at -vv (thousands of lines that name no tenant)."""
+    from auditor.logcontext import JsonFormatter, RecordContextFilter
+
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler()
-    handler.setFormatter(ScrubbingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RecordContextFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else ScrubbingFormatter(
+        "%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
-        if isinstance(old.formatter, ScrubbingFormatter):
+        if isinstance(old.formatter, (ScrubbingFormatter, JsonFormatter)):
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("stripe").setLevel(level)
+    for chatty in ("stripe", "urllib3"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)

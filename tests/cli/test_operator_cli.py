@@ -304,3 +304,35 @@ def test_junit_passes_info_findings_with_the_finding_in_system_out(tmp_path) -> 
     assert case.find("failure") is None and "customer.created" in case.find("system-out").text
     failed = [c.get("name") for c in suite if c.find("failure") is not None]
     assert int(suite.get("failures")) == len(failed) and "WH007 events-extra" not in failed
+
+
+# --- logs for log shippers ----------------------------------------------------------------------------------
+
+
+def _logged(tmp_path: Path, *flags: str) -> list[dict]:
+    config, world, secrets = build_fleet(tmp_path / "fleet", tenants=2)
+    first_key = next(iter(world))
+    world[first_key]["faults"] = {"/v1/account": [429], "headers": {"Retry-After": "0"}}
+    with StubStripe(world) as stub:
+        result = audit(*flags, "--log-format", "json", "run", "--all-tenants", "--config", str(config),
+                       "--stripe-api-base", stub.url, "--format", "json", "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    for secret in secrets:
+        assert secret not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("{")]
+    assert lines and result.stderr.splitlines()[-1].startswith("audit: 2 tenants")
+    return [json.loads(line) for line in lines]
+
+
+def test_log_format_json_names_tenant_and_environment_on_every_line_of_a_record(tmp_path) -> None:
+    entries = _logged(tmp_path, "-v")
+    retry = next(e for e in entries if "retrying /v1/account" in e["message"])
+    assert retry["level"] == "info" and retry["company_id"] == "T000000000FLEET00000"[:20]
+    assert retry["environment"] in ("stage", "live")
+    assert not [e for e in entries if e["logger"].startswith(("stripe", "urllib3"))]  # the SDK only at -vv
+
+
+def test_sdk_logs_appear_at_vv_with_the_tenant(tmp_path) -> None:
+    entries = _logged(tmp_path, "-vv")
+    sdk = [e for e in entries if e["logger"].startswith("stripe")]
+    assert sdk and all(e["company_id"] and e["environment"] for e in sdk)
