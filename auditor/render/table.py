@@ -85,7 +85,8 @@ class _View:
 
     def render(self, run: RunResult) -> str:
         records = sorted(run.records, key=record_order)
-        shown = [r for r in records if self.show_pass or r.status is not RecordStatus.PASS]
+        shown = [r for r in records if self.show_pass or r.status is not RecordStatus.PASS
+                 or any(c.status is CheckStatus.WAIVED for c in r.checks)]  # a waiver is always shown
         folded = [r for r in records if r not in shown]
         parts = [self._record(r) for r in shown]
         parts.append(self._folded(folded))

@@ -82,6 +82,14 @@ def test_env_live_for_a_tenant_without_a_live_record_is_exit_2_naming_the_tenant
     assert not (tmp_path / "out").exists()
 
 
+def test_all_tenants_env_live_when_no_tenant_is_live_is_exit_2(tmp_path) -> None:
+    config = tmp_path / "tenants.toml"
+    config.write_text('[[tenants]]\ncompany_id = "AAA1"\n[tenants.stage]\n[[tenants]]\ncompany_id = "BBB2"\n'
+                      '[tenants.stage]\n')
+    result = audit("run", "--all-tenants", "--env", "live", "--offline", "--config", str(config))
+    assert result.returncode == 2 and f"no tenant in {config} has a live record" in result.stderr
+
+
 def test_stripe_unreachable_stops_before_the_fleet_with_one_message_and_exit_3(tmp_path) -> None:
     config, _, _ = build_fleet(tmp_path / "fleet", tenants=5)
     port = closed_port()
