@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import requests
 import stripe
 
 from auditor.collect.readonly import ReadOnlyHttpClient
@@ -34,6 +35,8 @@ def host_of(api_base: str) -> str:
 
 
 def _plain_reason(exc: stripe.APIConnectionError) -> str:
+    if isinstance(exc.__cause__, requests.exceptions.ProxyError):
+        return "the proxy set in HTTPS_PROXY could not be reached"
     text = repr(exc.__cause__ or exc).lower() + " " + str(exc).lower()
     if "timed out" in text or "timeout" in text:
         return "no answer within the timeout"
@@ -42,6 +45,4 @@ def _plain_reason(exc: stripe.APIConnectionError) -> str:
     if any(w in text for w in ("name or service not known", "nodename nor servname", "getaddrinfo", "resolution",
                                "no address associated")):
         return "the host name could not be resolved"
-    if "proxy" in text:
-        return "the proxy could not be reached"
     return "the connection failed"

@@ -115,6 +115,16 @@ def test_stripe_that_accepts_but_never_answers_is_a_timeout_exit_3(tmp_path) -> 
     assert "no answer within the timeout" in result.stderr
 
 
+def test_a_dead_proxy_is_named_as_the_reason(tmp_path) -> None:
+    config, _, _ = build_fleet(tmp_path / "fleet", tenants=1)
+    proxy = f"http://127.0.0.1:{closed_port()}"
+    result = audit("run", "--all-tenants", "--config", str(config), "--stripe-api-base", "https://stripe.example",
+                   "--output", str(tmp_path / "out"), env={"HTTPS_PROXY": proxy, "NO_PROXY": ""})
+    assert result.returncode == 3, result.stderr
+    assert "Stripe cannot be reached at stripe.example (the proxy set in HTTPS_PROXY could not be reached)" in (
+        result.stderr)
+
+
 def test_the_reachability_probe_carries_no_key_and_a_reachable_stripe_is_audited(tmp_path) -> None:
     config, world, secrets = build_fleet(tmp_path / "fleet", tenants=2)
     with StubStripe(world) as stub:
@@ -181,6 +191,13 @@ def test_no_color_env_and_flag_print_no_escape_sequence_on_a_terminal() -> None:
     assert code == 1 and "\x1b" not in plain and "CRITICAL WH006" in plain  # ... unless NO_COLOR: words remain
     code, flag = on_terminal(*argv, "--no-color")
     assert code == 1 and "\x1b" not in flag
+
+
+def test_the_checklist_honours_no_color_on_a_terminal() -> None:
+    argv = ("checklist", "--tenant", "N0RDL1CHTVERLAG00002", "--env", "live", *SAMPLES)
+    assert "\x1b[" in on_terminal(*argv)[1]
+    code, plain = on_terminal(*argv, env={"NO_COLOR": "1"})
+    assert code == 1 and "\x1b" not in plain and "NOT READY" in plain
 
 
 def test_the_table_uses_the_terminal_width_on_a_terminal() -> None:
