@@ -85,9 +85,11 @@ class _View:
 
     def render(self, run: RunResult) -> str:
         records = sorted(run.records, key=record_order)
-        shown = [r for r in records if self.show_pass or r.status is not RecordStatus.PASS
-                 or any(c.status is CheckStatus.WAIVED for c in r.checks)]  # a waiver is always shown
-        folded = [r for r in records if r not in shown]
+        shown, folded = [], []
+        for r in records:  # a waiver is always shown
+            visible = self.show_pass or r.status is not RecordStatus.PASS or any(
+                c.status is CheckStatus.WAIVED for c in r.checks)
+            (shown if visible else folded).append(r)
         parts = [self._record(r) for r in shown]
         parts.append(self._folded(folded))
         parts.extend(self._wrap(_cell(n), "", "") for n in run.notices)
