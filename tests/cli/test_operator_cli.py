@@ -149,6 +149,14 @@ def test_offline_and_evidence_runs_skip_the_reachability_check(tmp_path) -> None
     assert saved.returncode == 1 and "cannot be reached" not in saved.stderr
 
 
+def test_no_probe_when_no_record_has_a_key_to_ask_stripe_with(tmp_path) -> None:
+    config = tmp_path / "tenants.toml"
+    config.write_text('[[tenants]]\ncompany_id = "AAA1"\n[tenants.stage]\naccount_id = "acct_1"\n')
+    result = audit("run", "--all-tenants", "--config", str(config), "--stripe-api-base",
+                   f"http://127.0.0.1:{closed_port()}")
+    assert result.returncode == 1 and "KEY003" in result.stdout and "cannot be reached" not in result.stderr
+
+
 # --- the terminal view ------------------------------------------------------------------------------------
 
 
