@@ -49,9 +49,10 @@ class ConfigError(Exception):
 
 
 class ConfigErrors(ConfigError):
-    """Several problems of one file, every one listed (a user fixes them all in one go)."""
+    """Several problems of one file or folder, every one listed (a user fixes them all in one go)."""
 
     def __init__(self, file: Path | str, problems: list[ConfigError]):
+        problems = [q for p in problems for q in (p.problems if isinstance(p, ConfigErrors) else [p])]
         self.problems = problems
         super().__init__(file, f"{len(problems)} problems")
         lines = [str(p).removeprefix(f"{p.file}: ") if p.file == str(file) else str(p) for p in problems]
@@ -152,17 +153,28 @@ def load_tenants(path: Path | str) -> list[Tenant]:
         raise ConfigError(path, "no such file or folder (give the tenant file with --config)")
     tenants: list[Tenant] = []
     seen: dict[str, str] = {}
+    problems: list[ConfigError] = []  # every file's problems, so one run shows everything to fix
     for file in files:
-        for tenant in _load_file(file):
+        try:
+            loaded = _load_file(file)
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
+        for tenant in loaded:
             if tenant.company_id in seen:
-                raise ConfigError(
+                problems.append(ConfigError(
                     file,
                     f"company_id {tenant.company_id!r} is used twice (also in {seen[tenant.company_id]})",
                     tenant=tenant.company_id,
                     field="company_id",
-                )
+                ))
+                continue
             seen[tenant.company_id] = tenant.source_file
             tenants.append(tenant)
+    if len(problems) > 1:
+        raise ConfigErrors(path, problems)
+    if problems:
+        raise problems[0]
     return tenants
 
 

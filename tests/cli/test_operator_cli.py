@@ -284,6 +284,18 @@ def test_every_problem_of_a_tenant_file_is_listed_with_suggestions(tmp_path) -> 
     assert "H14_UNSET_1 is not set" in result.stderr and "H14_UNSET_2 is not set" in result.stderr
 
 
+def test_every_file_of_a_tenant_folder_has_its_problems_listed(tmp_path) -> None:
+    folder = tmp_path / "tenants"
+    folder.mkdir()
+    (folder / "a.toml").write_text('[[tenants]]\ncompany_id = "AAA1"\ncontcat = "x"\n')
+    (folder / "b.toml").write_text('[[tenants]]\ncompany_id = "AAA1"\n[[tenants]]\nname = "no id"\n')
+    result = audit("run", "--all-tenants", "--offline", "--config", str(folder))
+    assert result.returncode == 2
+    assert f"{folder / 'a.toml'}: tenant AAA1 (tenants[0]): field contcat: unknown key" in result.stderr
+    assert "did you mean 'contact'" in result.stderr
+    assert f"{folder / 'b.toml'}: tenant tenants[1]: field company_id: required field is missing" in result.stderr
+
+
 # --- machine outputs ----------------------------------------------------------------------------------------
 
 
