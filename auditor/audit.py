@@ -16,6 +16,7 @@ from auditor.collect import EvidenceSource
 from auditor.config import Environment, Record, Tenant
 from auditor.evaluate import evaluate_record
 from auditor.evidence import ErrorKind, FetchError, RecordEvidence
+from auditor.logcontext import record_context
 from auditor.parallel import default_processes, in_processes, in_threads
 from auditor.results import RecordResult, RunResult
 from rules.base import FleetIndex, RecordContext, Settings
@@ -81,7 +82,8 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
 def audit_record(tenant: Tenant, record: Record, source: EvidenceSource, fleet: FleetIndex,
                  settings: Settings) -> RecordResult:
     """Collect and evaluate one record; never raises for the record's own trouble."""
-    return evaluate_record(_context(tenant, record, _collect(tenant, record, source), fleet, settings))
+    with record_context(tenant.company_id, record.environment.value):  # every log line names the record
+        return evaluate_record(_context(tenant, record, _collect(tenant, record, source), fleet, settings))
 
 
 def _context(tenant: Tenant, record: Record, evidence: RecordEvidence, fleet: FleetIndex,

@@ -27,12 +27,15 @@ from auditor.terminal import visible
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="audit")
-@click.option("-v", "--verbose", count=True, help="More log output on standard error (-vv: debug). Secrets are always masked.")
+@click.option("-v", "--verbose", count=True,
+              help="More log output on standard error (-vv: debug, with the stripe SDK's). Secrets are always masked.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per log line, with company_id and environment (for log shippers).")
 @click.option("--file-mode", envvar="AUDIT_FILE_MODE", default="600", show_default=True, metavar="OCTAL",
               callback=lambda ctx, param, value: _file_mode(value),
               help="Permissions of every file written (env AUDIT_FILE_MODE), e.g. 640 for a reading group; "
                    "folders get x where r is set. A stricter umask still applies.")
-def cli(verbose: int, file_mode: int) -> None:
+def cli(verbose: int, log_format: str, file_mode: int) -> None:
     """Audit plenigo tenants' Stripe setups against the setup guide, read-only.
 
     \b
@@ -40,8 +43,9 @@ def cli(verbose: int, file_mode: int) -> None:
       audit run --all-tenants --config tenants.toml
       audit run --tenant 8XYM4WU2V6NJUM5LZ6C9 --env live --format table,json
       audit explain WH006
+      audit -v --log-format json run --all-tenants --format json,html --output latest/
     """
-    setup_logging(verbose)
+    setup_logging(verbose, log_format)
     set_file_mode(file_mode)
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from auditor.redact import MIN_SECRET_LENGTH, register_secret
 from auditor.secret_command import SecretCommandError, run_secret_command
+from auditor.suggest import did_you_mean
 
 
 class Environment(str, Enum):
@@ -47,6 +48,17 @@ class ConfigError(Exception):
         if field:
             where.append(f"field {field}")
         super().__init__(f"{': '.join(where)}: {message}")
+
+
+class ConfigErrors(ConfigError):
+    """Several problems of one file or folder, every one listed (a user fixes them all in one go)."""
+
+    def __init__(self, file: Path | str, problems: list[ConfigError]):
+        problems = [q for p in problems for q in (p.problems if isinstance(p, ConfigErrors) else [p])]
+        self.problems = problems
+        super().__init__(file, f"{len(problems)} problems")
+        lines = [str(p).removeprefix(f"{p.file}: ") if p.file == str(file) else str(p) for p in problems]
+        self.args = (f"{file}: {len(problems)} problems:\n" + "\n".join(f"  {line}" for line in lines),)
 
 
 # --- the file as written -------------------------------------------------
@@ -148,17 +160,28 @@ def load_tenants(path: Path | str) -> list[Tenant]:
         raise ConfigError(path, "no such file or folder (give the tenant file with --config)")
     tenants: list[Tenant] = []
     seen: dict[str, str] = {}
+    problems: list[ConfigError] = []  # every file's problems, so one run shows everything to fix
     for file in files:
-        for tenant in _load_file(file):
+        try:
+            loaded = _load_file(file)
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
+        for tenant in loaded:
             if tenant.company_id in seen:
-                raise ConfigError(
+                problems.append(ConfigError(
                     file,
                     f"company_id {tenant.company_id!r} is used twice (also in {seen[tenant.company_id]})",
                     tenant=tenant.company_id,
                     field="company_id",
-                )
+                ))
+                continue
             seen[tenant.company_id] = tenant.source_file
             tenants.append(tenant)
+    if len(problems) > 1:
+        raise ConfigErrors(path, problems)
+    if problems:
+        raise problems[0]
     return tenants
 
 
@@ -168,10 +191,18 @@ def _load_file(file: Path) -> list[Tenant]:
         spec = TenantFileSpec.model_validate(data)
     except ValidationError as exc:
         raise _explain_validation(file, data, exc) from None
-    tenants = []
+    tenants, problems = [], []
     for index, tspec in enumerate(spec.tenants):
-        tenants.append(_resolve_tenant(file, index, tspec))
-    _check_duplicates_within(file, spec)
+        try:
+            tenants.append(_resolve_tenant(file, index, tspec))
+        except ConfigError as exc:
+            problems.append(exc)
+    try:
+        _check_duplicates_within(file, spec)
+    except ConfigError as exc:
+        problems.append(exc)
+    if problems:
+        raise _combined(file, problems)
     return tenants
 
 
@@ -193,8 +224,15 @@ def _read_toml(file: Path) -> dict[str, Any]:
 
 
 def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) -> ConfigError:
-    """Turn pydantic's first error into a message naming tenant and field."""
-    err = exc.errors()[0]
+    """Every problem pydantic found, each naming tenant and field (one fix per run, not one per problem)."""
+    problems: dict[str, ConfigError] = {}
+    for err in exc.errors():
+        problem = _explain_one(file, data, err)
+        problems.setdefault(str(problem), problem)
+    return _combined(file, list(problems.values()))
+
+
+def _explain_one(file: Path, data: dict[str, Any], err: Any) -> ConfigError:
     loc = list(err["loc"])
     tenant = None
     if len(loc) >= 2 and loc[0] == "tenants" and isinstance(loc[1], int):
@@ -202,21 +240,33 @@ def _explain_validation(file: Path, data: dict[str, Any], exc: ValidationError) 
         loc = loc[2:]
     # pydantic names the union member it tried ("str", "EnvRef"); those are not fields
     names = [str(p) for p in loc if p not in ("str", "EnvRef", "FileRef", "CommandRef", "function-after[...]")]
+    secret_at = next((i for i, n in enumerate(names) if n in ("secret_key", "signing_secret")), None)
+    if secret_at is not None and secret_at >= 1:  # one message per secret, not one per union member tried
+        names = names[: secret_at + 1]
+        return ConfigError(file, 'a secret is a string, { env = "NAME" }, { file = "path" } or '
+                                 '{ command = ["client", "arg"] }', tenant=tenant, field=".".join(names))
     field_name = ".".join(names) or None
     kind = err["type"]
     if kind == "extra_forbidden":
-        message = "unknown key (a typo?)"
+        message = "unknown key (a typo?)" + did_you_mean(names[-1], _known_keys(tenant is not None, len(names)))
     elif kind == "missing":
         message = "required field is missing"
-    elif names and names[-1] in ("secret_key", "signing_secret") or (
-        len(names) >= 2 and names[-2] in ("secret_key", "signing_secret")
-    ):
-        message = 'a secret is a string, { env = "NAME" }, { file = "path" } or { command = ["client", "arg"] }'
     else:
         message = err["msg"]
-    if len(exc.errors()) > 1:
-        message += f" (and {len(exc.errors()) - 1} more problem(s))"
     return ConfigError(file, message, tenant=tenant, field=field_name)
+
+
+def _known_keys(in_tenant: bool, depth: int) -> list[str]:
+    """The keys allowed where an unknown key was found: the file, a tenant, or a record."""
+    model = TenantFileSpec if not in_tenant else TenantSpec if depth <= 1 else RecordSpec
+    return list(model.model_fields)
+
+
+def _combined(file: Path | str, problems: list[ConfigError]) -> ConfigError:
+    """One error for one problem; for several, one that lists them all, a line each."""
+    if len(problems) == 1:
+        return problems[0]
+    return ConfigErrors(file, problems)
 
 
 def _tenant_label(data: dict[str, Any], index: int) -> str:
@@ -245,17 +295,23 @@ def _resolve_tenant(file: Path, index: int, spec: TenantSpec) -> Tenant:
         raise ConfigError(file, f"company_id may hold only ASCII letters and digits, as in the Merchant Backend URL; "
                                 f"found {bad}", tenant=label, field="company_id")
     records: dict[Environment, Record] = {}
+    problems: list[ConfigError] = []
     for env in Environment:
         rspec: RecordSpec | None = getattr(spec, env.value)
         if rspec is None:
             continue
-        records[env] = Record(
-            environment=env,
-            account_id=rspec.account_id,
-            publishable_key=rspec.publishable_key,
-            secret_key=_resolve_secret(file, label, f"{env.value}.secret_key", rspec.secret_key),
-            signing_secret=_resolve_secret(file, label, f"{env.value}.signing_secret", rspec.signing_secret),
-        )
+        secrets = {}
+        for name in ("secret_key", "signing_secret"):
+            try:
+                secrets[name] = _resolve_secret(file, label, f"{env.value}.{name}", getattr(rspec, name))
+            except ConfigError as exc:  # keep going: every missing secret of the tenant is listed
+                problems.append(exc)
+        if problems:
+            continue
+        records[env] = Record(environment=env, account_id=rspec.account_id, publishable_key=rspec.publishable_key,
+                              **secrets)
+    if problems:
+        raise _combined(file, problems)
     return Tenant(
         company_id=spec.company_id,
         name=spec.name or spec.company_id,

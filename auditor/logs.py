@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import datetime, timezone
 
+from auditor.logcontext import RecordContextFilter
 from auditor.redact import scrub
 from auditor.terminal import visible
 
@@ -32,17 +35,39 @@ class ScrubbingFormatter(logging.Formatter):
         return visible(scrub(decode_u_escapes(super().format(record))), lines=True)
 
 
-def setup_logging(verbosity: int) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, company_id, environment; scrubbed of secrets."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": scrub(decode_u_escapes(record.getMessage())),  # masked before JSON escapes it again
+            "company_id": getattr(record, "company_id", None),
+            "environment": getattr(record, "environment", None),
+        }
+        if record.exc_info:
+            entry["exception"] = scrub(self.formatException(record.exc_info))
+        # ASCII only: control characters and bidi overrides reach a terminal or log viewer as \u escapes
+        return scrub(json.dumps(entry, ensure_ascii=True))
+
+
+def setup_logging(verbosity: int, log_format: str = "text") -> None:
+    """Log to standard error; the stripe SDK and urllib3 only at -vv (thousands of lines that name no tenant)."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler()
-    handler.setFormatter(ScrubbingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RecordContextFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else ScrubbingFormatter(
+        "%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
-        if isinstance(old.formatter, ScrubbingFormatter):
+        if isinstance(old.formatter, (ScrubbingFormatter, JsonFormatter)):
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("stripe").setLevel(level)
+    for chatty in ("stripe", "urllib3"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
     _silence_sdk_console()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -15,12 +14,15 @@ from auditor.commands.common import (
     config_option, formats_option, load_config_or_exit, load_waivers_or_exit, output_option, parse_formats,
     stripe_source_or_exit,
 )
+from auditor.commands.preflight import unknown_tenants_message
 from auditor.config import Environment
+from auditor.redact import scrub
 from auditor.render.checklist import checklist_html, checklist_pdf, checklist_text, instructions_text
+from auditor.render.table import use_color
 from auditor.results import RunResult
 from rules.base import FleetIndex, Settings
 
-CHECKLIST_FORMATS = ("table", "html", "pdf")
+CHECKLIST_FORMATS = ("table", "html", "pdf", "json")
 
 
 @click.command("checklist")
@@ -53,13 +55,16 @@ def checklist_command(company_id: str, env: str, config: Path, formats: tuple[st
       audit checklist --tenant 8XYM4WU2V6NJUM5LZ6C9 --env live
       audit checklist --tenant 8XYM4WU2V6NJUM5LZ6C9 --env live --format table,pdf --output signoff/
       audit checklist --tenant 8XYM4WU2V6NJUM5LZ6C9 --env live --instructions
+      audit checklist --tenant 8XYM4WU2V6NJUM5LZ6C9 --env live --format json   # to standard output
     """
     chosen = parse_formats(formats, CHECKLIST_FORMATS)
+    if "table" in chosen and "json" in chosen:
+        raise click.BadParameter("table and json both go to standard output: choose one", param_hint="--format")
     fleet = load_config_or_exit(config)
     waivers = load_waivers_or_exit(waivers_file)
     found, unknown = select_tenants(fleet, [company_id])
     if unknown:
-        raise click.UsageError(f"no tenant with company_id {company_id!r} in {config}")
+        raise click.UsageError(unknown_tenants_message(unknown, fleet, config))
     tenant, environment = found[0], Environment(env)
     if instructions:
         click.echo(instructions_text(build_checklist(tenant, environment, None)), nl=False)
@@ -85,7 +90,9 @@ def _write(checklist: Checklist, formats: list[str], output: Path) -> None:
     stem = f"checklist-{checklist.company_id}-{checklist.environment}"
     for name in formats:
         if name == "table":
-            click.echo(checklist_text(checklist, color=sys.stdout.isatty()), nl=False)
+            click.echo(checklist_text(checklist, color=use_color()), nl=False)
+        elif name == "json":
+            click.echo(scrub(checklist.model_dump_json(indent=2)))
         elif name == "html":
             path = write_bytes_atomic(output / f"{stem}.html", checklist_html(checklist).encode("utf-8"))
             click.echo(f"wrote {path}", err=True)

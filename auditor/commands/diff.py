@@ -1,7 +1,9 @@
-"""``audit diff OLD.json NEW.json``: what changed between two runs, as a table."""
+"""``audit diff OLD.json NEW.json``: what changed between two runs, as a table or JSON; exit 1 on news."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import click
@@ -9,6 +11,7 @@ from tabulate import tabulate
 
 from auditor.changes import Changes, compare
 from auditor.commands.report import load_results
+from auditor.redact import scrub
 from auditor.results import ExitCode
 from auditor.terminal import visible
 
@@ -36,12 +39,29 @@ def changes_text(changes: Changes) -> str:
 @click.command("diff")
 @click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
-def diff_command(old: Path, new: Path) -> int:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people, json for scripts.")
+def diff_command(old: Path, new: Path, fmt: str) -> int:
     """Compare two saved runs: new failures, resolved failures, new errors, still failing.
 
+    Exit code 1 when NEW has failures that OLD did not have, else 0: a CI step can gate on news.
+
     \b
-    Example:
+    Examples:
       audit diff history/results-20261116T060000Z.json history/results-20261123T060000Z.json
+      audit diff old.json new.json --format json | jq '.new_failures[].rule'
     """
-    click.echo(visible(changes_text(compare(load_results(old), load_results(new))), lines=True), nl=False)
-    return ExitCode.OK
+    changes = compare(load_results(old), load_results(new))
+    if fmt == "json":
+        click.echo(scrub(json.dumps(changes_dict(changes), indent=2, ensure_ascii=False)))
+    else:
+        click.echo(visible(changes_text(changes), lines=True), nl=False)
+    return ExitCode.FINDINGS if changes.new_failures else ExitCode.OK
+
+
+def changes_dict(changes: Changes) -> dict:
+    """The changes as plain data; the same sections and order as the table."""
+    data = dataclasses.asdict(changes)
+    for key in ("new_records", "removed_records"):
+        data[key] = [{"company_id": c, "environment": e} for c, e in data[key]]
+    return data

@@ -2,25 +2,57 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from tabulate import tabulate
 
 from auditor.results import ExitCode
+from auditor.suggest import did_you_mean
 from rules import all_rules, get_rule
 from rules.base import Rule
 
 
 @click.command("rules")
-def rules_command() -> int:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people, json for scripts.")
+def rules_command(fmt: str) -> int:
     """List the rule catalogue: ID, slug, severity, source, environments, title.
 
     \b
-    Example:
+    Examples:
       audit rules
+      audit rules --format json
     """
+    if fmt == "json":
+        click.echo(json.dumps({"rules": [_rule_dict(r) for r in all_rules()]}, indent=2, ensure_ascii=False))
+        return ExitCode.OK
     rows = [[r.id, r.slug, r.severity.value, r.source.value, _envs(r), r.title] for r in all_rules()]
     click.echo(tabulate(rows, headers=["ID", "slug", "severity", "source", "env", "checks"], tablefmt="simple"))
     return ExitCode.OK
+
+
+def _rule_dict(rule: Rule) -> dict:
+    return {"id": rule.id, "slug": rule.slug, "severity": rule.severity.value, "source": rule.source.value,
+            "environments": sorted(e.value for e in rule.environments), "title": rule.title, "checks": rule.checks,
+            "why": rule.why, "remediation": rule.remediation_template()}
+
+
+def unknown_rule_message(rule_id: str) -> str:
+    """``no rule 'wh06' (did you mean 'WH006'?)``: IDs and slugs both count as near misses."""
+    known = [name for r in all_rules() for name in (r.id, r.slug)]
+    return f"no rule {rule_id!r}{did_you_mean(rule_id, known)}; `audit rules` lists them all"
+
+
+def resolve_rules_or_exit(names: tuple[str, ...]) -> list[str]:
+    """The rule IDs that ``--rule`` names (ID or slug); an unknown one is a usage error with a suggestion."""
+    found = []
+    for name in names:
+        rule = get_rule(name)
+        if rule is None:
+            raise click.BadParameter(unknown_rule_message(name), param_hint="--rule")
+        found.append(rule.id)
+    return found
 
 
 @click.command("explain")
@@ -35,7 +67,7 @@ def explain_command(rule_id: str) -> int:
     """
     found = get_rule(rule_id)
     if found is None:
-        raise click.UsageError(f"no rule {rule_id!r}; `audit rules` lists them all")
+        raise click.UsageError(unknown_rule_message(rule_id))
     click.echo(explain_text(found))
     return ExitCode.OK
 

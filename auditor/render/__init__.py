@@ -39,6 +39,7 @@ FORMATS: dict[str, str] = {
     "pdf": "auditor.render.pdf:PdfRenderer",
     "junit": "auditor.render.junit:JunitRenderer",
     "prometheus": "auditor.render.prometheus:PrometheusRenderer",
+    "csv": "auditor.render.spreadsheet:CsvRenderer",
 }
 
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from auditor.redact import scrub
 from auditor.render import RenderOptions
-from auditor.results import CheckStatus, RunResult
+from auditor.results import CheckStatus, RunResult, Severity
 
 
 class JunitRenderer:
@@ -28,7 +28,11 @@ class JunitRenderer:
                 case = ET.SubElement(suite, "testcase", name=f"{check.rule} {check.slug}",
                                      classname=f"{record.company_id}.{record.environment}")
                 text = check.message + (f"\n\n{check.remediation}" if check.remediation else "")
-                if check.status is CheckStatus.FAIL:
+                if check.status is CheckStatus.FAIL and check.severity is Severity.INFO:
+                    # info never fails a record or the exit code, so it must not fail the CI gate either:
+                    # a passed case that carries the finding where CI shows a case's output
+                    ET.SubElement(case, "system-out").text = f"info: {text}"
+                elif check.status is CheckStatus.FAIL:
                     counts["failures"] += 1
                     ET.SubElement(case, "failure", message=check.message, type=check.severity.value).text = text
                 elif check.status is CheckStatus.ERROR:

@@ -1,22 +1,45 @@
-"""The terminal view: one row per record, then the findings with their fixes, then a summary line."""
+"""The terminal view, made for fleets: worst records first, passes folded into one line, 80 columns.
+
+Like ruff's and pytest's output, it shows what needs doing and counts the rest:
+errors first, then failures by their worst severity; a severity is a colour
+*and* a word, so it survives ``NO_COLOR`` and a black-and-white printout;
+``info`` findings say that they do not fail anything. Long text wraps at words
+and fix text stays indented under its finding.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import sys
 import textwrap
 
 import click
-from tabulate import tabulate
 
 from auditor.redact import scrub
 from auditor.render import RenderOptions
-from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult
+from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult, Severity
 from auditor.terminal import visible
 
+DEFAULT_WIDTH = 80
+_SEVERITY_COLOR = {"critical": "red", "high": "red", "medium": "yellow", "low": "yellow", "info": "blue"}
 _STATUS_COLOR = {"pass": "green", "fail": "red", "error": "magenta", "skipped": "yellow", "waived": "cyan"}
+_LABEL = 9  # "CRITICAL " and friends: the finding's text starts in one column
 
 
-def _paint(text: str, status: str, color: bool) -> str:
-    return click.style(text, fg=_STATUS_COLOR.get(status), bold=status != "pass") if color else text
+def use_color(no_color: bool = False, stream=None) -> bool:
+    """Colour only on a terminal, never with ``--no-color`` or ``NO_COLOR`` set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
+
+
+def terminal_width(stream=None) -> int:
+    """The terminal's width on a terminal (at least 60), else 80: files and pipes get a stable layout."""
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        return DEFAULT_WIDTH
+    return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def summary_line(run: RunResult) -> str:
@@ -25,59 +48,179 @@ def summary_line(run: RunResult) -> str:
     return f"{s.get('records', 0)} records: {s.get('pass', 0)} pass, {s.get('fail', 0)} fail, {s.get('error', 0)} error"
 
 
+def record_order(record: RecordResult) -> tuple:
+    """Worst first: errored records, then failed ones by their worst failed severity and number of failures."""
+    status_rank = {RecordStatus.ERROR: 0, RecordStatus.FAIL: 1, RecordStatus.PASS: 2}[record.status]
+    failing = [c for c in record.checks if c.counts_as_failure]
+    worst = max((c.severity.rank for c in failing), default=-1)
+    return status_rank, -worst, -len(failing), record.company_id, record.environment
+
+
+def check_order(check: CheckResult) -> tuple:
+    """Within a record: errors, failures by severity, waived, then ``info`` findings, then the rest."""
+    if check.status is CheckStatus.ERROR:
+        group = 0
+    elif check.counts_as_failure:
+        group = 1
+    elif check.status is CheckStatus.WAIVED:
+        group = 2
+    elif check.status is CheckStatus.FAIL:
+        group = 3
+    else:
+        group = 4
+    return group, -check.severity.rank, check.rule
+
+
 class TableRenderer:
     name = "table"
     filename = None
 
     def render(self, run: RunResult, options: RenderOptions) -> bytes:
-        parts = [self._overview(run, options.color)]
-        findings = [self._record_findings(r, options.color) for r in run.records]
-        findings = [f for f in findings if f]
-        if findings:
-            parts.append("Findings\n========\n\n" + "\n\n".join(findings))
-        parts.extend(visible(n, lines=True) for n in run.notices)
+        view = _View(color=options.color, width=int(options.extra.get("width", DEFAULT_WIDTH)),
+                     show_pass=bool(options.extra.get("show_pass", False)))
+        return (scrub(view.render(run)) + "\n").encode("utf-8")
+
+
+class _View:
+    def __init__(self, color: bool, width: int, show_pass: bool):
+        self.color, self.width, self.show_pass = color, width, show_pass
+
+    def render(self, run: RunResult) -> str:
+        records = sorted(run.records, key=record_order)
+        shown, folded = [], []
+        for r in records:  # a waiver is always shown
+            listed = self.show_pass or r.status is not RecordStatus.PASS or any(
+                c.status is CheckStatus.WAIVED for c in r.checks)
+            (shown if listed else folded).append(r)
+        parts = [self._record(r) for r in shown]
+        parts.append(self._folded(folded))
+        parts.extend(self._wrap(_cell(n), "", "") for n in run.notices)
         parts.append(summary_line(run) + (" (offline: Stripe not asked)" if run.mode == "offline" else ""))
-        return (scrub("\n\n".join(parts)) + "\n").encode("utf-8")
+        return "\n\n".join(p for p in parts if p)
 
-    def _overview(self, run: RunResult, color: bool) -> str:
-        rows = []
-        for r in run.records:
-            failing = [c.rule for c in r.checks if c.status is CheckStatus.FAIL]
-            errors = [c.rule for c in r.checks if c.status is CheckStatus.ERROR]
-            rows.append([
-                visible(r.company_id), _shorten(visible(r.tenant), 28), r.environment,
-                _paint(r.status.value.upper(), r.status.value, color),
-                " ".join(failing) or "-", " ".join(errors) or "-",
-            ])
-        headers = ["company ID", "tenant", "env", "status", "failing rules", "errors"]
-        return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
-
-    def _record_findings(self, record: RecordResult, color: bool) -> str:
-        shown = [c for c in record.checks if c.status in (CheckStatus.FAIL, CheckStatus.ERROR, CheckStatus.WAIVED)]
-        if not shown and record.status is RecordStatus.PASS:
-            return ""
-        head = f"{visible(record.company_id)} · {visible(record.tenant)} · {record.environment} · " + _paint(
-            record.status.value.upper(), record.status.value, color)
-        lines = [head]
-        for check in sorted(shown, key=lambda c: (-c.severity.rank, c.rule)):
-            lines.extend(_finding_lines(check, color))
+    def _record(self, record: RecordResult) -> str:
+        head = f"{record.status.value.upper():<5} {record.company_id} {record.environment:<5} {_cell(record.tenant)}"
+        if len(head) > self.width:
+            head = head[: self.width - 1] + "…"
+        lines = [self._paint(head[:5], _STATUS_COLOR[record.status.value]) + head[5:]]
+        checks = sorted(record.checks, key=check_order)
+        for check in checks:
+            if check.status in (CheckStatus.FAIL, CheckStatus.ERROR, CheckStatus.WAIVED) or self.show_pass:
+                lines.extend(self._finding(check))
+        if record.error and not any(c.status is CheckStatus.ERROR for c in record.checks):
+            lines.append(self._wrap(_cell(record.error), "  ", "  "))
         return "\n".join(lines)
 
+    def _finding(self, check: CheckResult) -> list[str]:
+        word, colour = _label(check)
+        pad = " " * (2 + _LABEL)
+        label = "  " + self._paint(f"{word:<{_LABEL - 1}}", colour) + " "
+        suffix = " (info: does not fail the record)" if _is_info_finding(check) else ""
+        text = f"{check.rule} {check.slug}{suffix}: {_cell(check.message)}"
+        lines = [label + self._wrap(text, "", pad)]
+        if check.waiver:
+            w = check.waiver
+            lines.append(self._wrap(f"waived until {w.expires} by {_cell(w.approved_by)}: {_cell(w.reason)}", pad, pad))
+        if check.remediation and check.status in (CheckStatus.FAIL, CheckStatus.ERROR):
+            lines.append(self._paragraphs("fix: ", _cell(check.remediation, lines=True), pad))
+        return lines
 
-def _finding_lines(check: CheckResult, color: bool) -> list[str]:
-    label = _paint(check.status.value.upper(), check.status.value, color)
-    lines = [f"  {check.rule} {check.slug} [{check.severity.value}] {label}: {visible(check.message, lines=True)}"]
-    if check.waiver:
-        lines.append(visible(f"      waived until {check.waiver.expires} by {check.waiver.approved_by}: "
-                             f"{check.waiver.reason}", lines=True))
-    if check.remediation and check.status is CheckStatus.FAIL:
-        lines.append("      fix: " + _indent(visible(check.remediation, lines=True), 11).lstrip())
-    return lines
+    def _folded(self, records: list[RecordResult]) -> str:
+        if not records:
+            return ""
+        info = sum(1 for r in records if any(c.status is CheckStatus.FAIL for c in r.checks))
+        text = f"{len(records)} record{'s' if len(records) != 1 else ''} passed"
+        if info:
+            text += f" ({info} with info findings only)"
+        return self._paint("PASS ", "green") + " " + text + "; --show-pass lists them"
+
+    def _wrap(self, text: str, first: str, rest: str) -> str:
+        """Wrap at words to the width; the first line's prefix may already be printed (``first`` = "").
+
+        A word longer than a line (a URL) is never cut, so it can be copied: it
+        gets a line of its own, indented less if that is what it takes to fit.
+        """
+        first_width = self.width - (len(first) if first else len(rest))
+        text = _OPENING_LONG_WORD.sub(lambda m: m.group(1) + " " + m.group(2) if len(m.group(0)) > self.width
+                                      else m.group(0), text)
+        wrapped = textwrap.wrap(text, width=max(20, first_width), break_long_words=False,
+                                break_on_hyphens=False) or [""]
+        lines = [first + wrapped[0] if first else wrapped[0]]
+        lines[0] = _fit(lines[0], self.width) if first else lines[0]
+        tail = " ".join(wrapped[1:])
+        if tail:
+            for line in textwrap.wrap(tail, width=max(20, self.width - len(rest)), break_long_words=False,
+                                      break_on_hyphens=False):
+                lines.append(_fit(rest + line, self.width))
+        return "\n".join(lines)
+
+    def _paragraphs(self, lead: str, text: str, indent: str) -> str:
+        """Fix text keeps its own line breaks (numbered steps); each line wraps under the ``fix:`` column."""
+        out: list[str] = []
+        first = True
+        for line in text.strip().splitlines() or [""]:
+            stripped = line.strip()
+            body_indent = indent + " " * len(lead) + " " * (len(line) - len(line.lstrip()))
+            prefix = indent + lead if first else body_indent
+            out.append(self._wrap(stripped, prefix, body_indent) if stripped else "")
+            first = False
+        return "\n".join(out)
+
+    def _paint(self, text: str, colour: str) -> str:
+        return click.style(text, fg=colour, bold=True) if self.color else text
 
 
-def _indent(text: str, width: int) -> str:
-    return textwrap.indent(text.strip(), " " * width)
+# "(https://…)," : an opening bracket may stay at the end of a line so that the URL itself fits on the next
+_OPENING_LONG_WORD = re.compile(r"(?<!\S)([(\[\"'«])(\S+)")
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _fit(line: str, width: int) -> str:
+    """An over-long line that is one word (a URL) loses indentation until it fits; it is never cut."""
+    word = line.lstrip(" ")
+    if len(line) <= width or " " in word:
+        return line
+    return " " * max(0, width - len(word)) + word
+
+
+def _label(check: CheckResult) -> tuple[str, str]:
+    """The word and colour in front of a finding: ERROR, the severity of a failure, waived, info, pass."""
+    if check.status is CheckStatus.ERROR:
+        return "ERROR", "magenta"
+    if _is_info_finding(check):
+        return "info", "blue"
+    if check.status is CheckStatus.FAIL:
+        return check.severity.value.upper(), _SEVERITY_COLOR[check.severity.value]
+    return check.status.value, _STATUS_COLOR[check.status.value]
+
+
+def _is_info_finding(check: CheckResult) -> bool:
+    return check.status is CheckStatus.FAIL and check.severity is Severity.INFO
+
+
+def _cell(text: str | None, lines: bool = False) -> str:
+    """The one place untrusted text (tenant names, Stripe's words) enters the terminal view: shown, never
+    interpreted (escape sequences, bidi overrides made visible); a line break only where ``lines`` allows."""
+    return "" if text is None else visible(str(text), lines=lines)
+
+
+def run_summary(run: RunResult, previous: RunResult | None, written: list, history: bool = False) -> str:
+    """The one line on standard error that ends every run, whatever the formats: how it went, where it went.
+
+    Scheduled runs write only files; this line is what their logs keep.
+    """
+    s = run.summary
+    tenants = len({r.company_id for r in run.records})
+    text = (f"audit: {tenants} tenant{'s' if tenants != 1 else ''}, {s.get('records', 0)} records: "
+            f"{s.get('pass', 0)} pass, {s.get('fail', 0)} fail, {s.get('error', 0)} error")
+    if history:
+        if previous is None:
+            text += "; first run in the history"
+        else:
+            from auditor.changes import compare
+
+            changes = compare(previous, run)
+            text += f"; {len(changes.new_failures)} new, {len(changes.resolved)} resolved since the last run"
+    folders = sorted({str(p.parent) for p in written})
+    if written:
+        text += f"; reports in {', '.join(folders)} ({', '.join(p.name for p in written)})"
+    return scrub(text)

@@ -36,12 +36,12 @@ def _toml_value(value) -> str:
 
 
 def _check_exit_2(tmp_path: Path, data: bytes, capsys) -> None:
-    """A file either loads and audits (exit 0 or 1), or is refused with exit 2 and no output."""
+    """A file either loads and audits (exit 0 or 1), or is refused with exit 2 and no output (also when empty)."""
     path = tmp_path / "tenants.toml"
     path.write_bytes(data)
     out_dir = tmp_path / "out"
     try:
-        load_tenants(path)
+        tenants = load_tenants(path)
         loads = True
     except ConfigError as exc:
         assert str(exc).startswith(str(path))
@@ -50,7 +50,9 @@ def _check_exit_2(tmp_path: Path, data: bytes, capsys) -> None:
                  "--output", str(out_dir)])
     out, err = capsys.readouterr()
     assert "Traceback" not in err + out
-    if loads:
+    if loads and not any(t.records for t in tenants):  # nothing to audit is a usage error (SPEC), never green
+        assert code == 2 and "nothing to audit" in err and not (out_dir / "results.json").exists()
+    elif loads:
         assert code in (0, 1) and (out_dir / "results.json").exists()
         (out_dir / "results.json").unlink()
     else:

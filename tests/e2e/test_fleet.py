@@ -121,7 +121,8 @@ def test_offline_skips_every_stripe_rule(tmp_path, capsys) -> None:
     assert statuses == {"skipped"} and code == 1  # record rules still fail (KEY001, KEY004 ...)
 
 
-def test_unreachable_stripe_is_exit_3_for_the_records_only(tmp_path, capsys) -> None:
+def test_unreachable_stripe_is_exit_3_before_any_record(tmp_path, capsys) -> None:
+    """Stripe unreachable at all: one message naming the host, exit 3, nothing written (SPEC, exit codes)."""
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
@@ -130,8 +131,6 @@ def test_unreachable_stripe_is_exit_3_for_the_records_only(tmp_path, capsys) -> 
     code, out, err = run_cli(capsys, "run", "--tenant", "8XYM4WU2V6NJUM5LZ6C9", "--config",
                              str(SAMPLES / "tenants.toml"), "--stripe-api-base", f"http://127.0.0.1:{port}",
                              "--format", "json", "--output", str(tmp_path), "--timeout", "2", "--retries", "1")
-    results = json.loads((tmp_path / "results.json").read_text())
     assert code == 3
-    assert [r["status"] for r in results["records"]] == ["error", "error"]
-    assert "the connection to Stripe failed" in results["records"][0]["error"]
-    assert "connection refused" in results["records"][0]["error"]
+    assert f"Stripe cannot be reached at 127.0.0.1:{port} (connection refused)" in err
+    assert not (tmp_path / "results.json").exists()

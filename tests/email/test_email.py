@@ -207,7 +207,7 @@ def test_audit_diff(tmp_path, capsys) -> None:
     capsys.readouterr()
     code = main(["diff", str(tmp_path / "old" / "out" / "results.json"), str(tmp_path / "new" / "out" / "results.json")])
     out = capsys.readouterr().out
-    assert code == 0
+    assert code == 1  # new failures: a CI step can gate on `audit diff`
     assert out.index("New failures (1)") < out.index("Resolved (1)")
     assert "1 new, 1 resolved, 0 new errors" in out
     (tmp_path / "broken.json").write_text("{")

@@ -64,7 +64,7 @@ def test_active_waiver_waives_and_does_not_count(tmp_path, capsys) -> None:
     assert check["waiver"]["reason"] == "live keys rotate next week"
     assert check["waiver"]["approved_by"] == "head of payments"
     assert results["summary"]["fail"] == 0
-    assert "KEY004 secret-key-environment [critical] WAIVED" in out and "waived until" in out
+    assert "  waived   KEY004 secret-key-environment:" in out and "waived until" in out
 
 
 def test_expired_waiver_has_no_effect_and_says_so(tmp_path, capsys) -> None:
