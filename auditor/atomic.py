@@ -165,17 +165,27 @@ def make_folder(directory: Path) -> Path:
 
 
 def check_writable(directory: Path) -> None:
-    """Create ``directory`` if needed and prove a file can be made in it (a probe, removed at once).
+    """Prove a file can be made in ``directory`` (a probe, removed at once), leaving nothing behind.
 
-    Checked before auditing, so a wrong folder costs no Stripe time. Raises OutputError.
+    Checked before auditing, so a wrong folder costs no Stripe time; the folders the
+    probe had to create are removed again, so a run stopped later (Stripe unreachable)
+    leaves no trace. Raises OutputError.
     """
+    directory = Path(directory)
+    missing = [p for p in [directory, *directory.parents] if not p.exists()]
     try:
         make_folder(directory)
         fd, probe = tempfile.mkstemp(prefix=".audit-probe.", dir=directory)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise OutputError(Path(directory), exc) from None
+        raise OutputError(directory, exc) from None
+    finally:
+        for created in missing:  # deepest first; a folder another process filled meanwhile stays
+            try:
+                created.rmdir()
+            except OSError:
+                break
 
 
 def _write_temporary(path: Path, data: bytes | Iterable[bytes]) -> str:

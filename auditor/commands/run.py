@@ -116,10 +116,10 @@ def run_command(all_tenants: bool, company_ids: tuple[str, ...], env: str, confi
     else:
         source = stripe_source_or_exit(stripe_api_base, timeout, retries, delivery_window_days)
         mode = "online"
-    if mode == "online" and any(record.secret_key for _, record in plan.records()):  # else Stripe is not asked
-        check_stripe_reachable(source.api_base, timeout)
     writable_folders_or_exit({"--output": output if set(chosen_formats) - {"table"} else None,
                               "--save-evidence": save_dir, "--history": delivery.history})
+    if mode == "online" and any(record.secret_key for _, record in plan.records()):  # else Stripe is not asked
+        check_stripe_reachable(source.api_base, timeout)
     plan = replace(plan, mode=mode)
     previous = delivery.previous()
     started = time.monotonic()
