@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-deps-stamp
 
 .PHONY: demo test bench clean
 
@@ -20,7 +21,12 @@ demo: $(STAMP)
 	code=$$?; echo "audit exit code $$code (1 = findings: expected for the samples; reports in out/demo/)"; \
 	test $$code -le 1
 
-test: $(STAMP)
+# the browser the report tests read report.html with (headless Chromium and its driver)
+$(TEST_STAMP): scripts/test-deps $(STAMP)
+	./scripts/test-deps
+	touch $(TEST_STAMP)
+
+test: $(STAMP) $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
