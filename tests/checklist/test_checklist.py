@@ -124,3 +124,13 @@ def test_pdf_sign_off_sheet(tmp_path, capsys) -> None:
 def test_unknown_tenant_is_a_usage_error(capsys) -> None:
     code, _, err = checklist(capsys, "--tenant", "NOPE", "--env", "live", "--evidence", EVIDENCE)
     assert code == 2 and "no tenant with company_id 'NOPE'" in err
+
+
+def test_pdf_sheet_puts_the_verdict_first_and_is_tagged(tmp_path, capsys) -> None:
+    """The reader sees NOT READY and why before the items; the sheet is tagged for screen readers."""
+    checklist(capsys, "--tenant", "BERGMANND1G1TAL00004", "--env", "live", "--evidence", EVIDENCE,
+              "--format", "pdf", "--output", str(tmp_path))
+    reader = PdfReader(io.BytesIO((tmp_path / "checklist-BERGMANND1G1TAL00004-live.pdf").read_bytes()))
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert first.index("NOT READY") < first.index("blocking:") < first.index("The 15 webhook events")
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
