@@ -50,7 +50,7 @@ def report_html(run: RunResult, options: RenderOptions) -> bytes:
     return render_bytes(
         "report.html.j2",
         **common_context(view, options, "screen"),
-        css=stylesheet("report.css"),
+        css=stylesheet("report.css", "screen.css"),
         filter_rules=filter_rules(view),
         evidence=(evidence_row(r) for r in run.records),
     )

@@ -355,3 +355,26 @@ def test_counts_are_pluralised() -> None:
     one_error = synthetic.run_of([synthetic.record("E0000000000000000005", "Epsilon", "stage", "error")])
     text = get_renderer("html").render(one_error, RenderOptions()).decode("utf-8")
     assert "Could not be audited: 1 record, 1 cause" in text and "1 errors" not in text and "1 records" not in text
+
+
+def test_pdf_tags_point_at_the_page_of_their_content(fleet_pdf) -> None:
+    """Every page's content is tagged, and each tag names its own page (the layout caches page references)."""
+    reader = PdfReader(io.BytesIO(fleet_pdf[1]))
+    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages)}
+    seen: dict[int, set[str]] = {}
+    stack = [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "get"):
+            continue
+        if "/Pg" in node:
+            seen.setdefault(node.raw_get("/Pg").idnum, set()).add(node.get("/S"))
+        if "/K" in node:
+            stack.append(node["/K"])
+    assert set(seen) == set(pages)  # every page, and nothing but pages
+    first, last = (next(i for i, n in pages.items() if n == k) for k in (0, len(pages) - 1))
+    assert "/H1" in seen[first] and "/H1" not in seen[last]  # the title is tagged on page 1, not elsewhere
