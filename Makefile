@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 # The tools that write the lock are pinned too; `make lock` is the one command that regenerates it.
 LOCK_TOOLS := pip==25.2 pip-tools==7.6.2
+TEST_STAMP := $(VENV)/.test-deps-stamp
 
 .PHONY: demo test bench clean lock
 
@@ -34,7 +35,12 @@ demo: $(STAMP)
 	code=$$?; echo "audit exit code $$code (1 = findings: expected for the samples; reports in out/demo/)"; \
 	test $$code -le 1
 
-test: $(STAMP)
+# the browser the report tests read report.html with (headless Chromium and its driver)
+$(TEST_STAMP): scripts/test-deps $(STAMP)
+	./scripts/test-deps
+	touch $(TEST_STAMP)
+
+test: $(STAMP) $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

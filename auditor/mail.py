@@ -20,8 +20,7 @@ from typing import Literal
 from auditor.changes import Changes
 from auditor.redact import scrub
 from auditor.render.templating import render_template
-from auditor.render.view import top_failing_rules
-from auditor.results import CheckStatus, RecordStatus, RunResult
+from auditor.results import RecordStatus, RunResult
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +57,11 @@ def should_send(when: When, run: RunResult, changes: Changes | None) -> bool:
 
 
 def compose(run: RunResult, changes: Changes | None, sender: str, recipients: list[str], pdf: bytes | None,
-            heading: str = "plenigo Stripe compliance audit") -> EmailMessage:
+            heading: str = "plenigo Stripe compliance audit", report_url: str | None = None) -> EmailMessage:
     """multipart/mixed: (text, HTML) alternative, then the PDF report."""
-    context = dict(run=run, changes=changes, heading=heading, top_rules=top_failing_rules(run),
-                   failing=[r for r in run.records if r.status is not RecordStatus.PASS], Status=CheckStatus,
-                   waived=[(r, c) for r in run.records for c in r.checks if c.status is CheckStatus.WAIVED])
+    from auditor.render.email import email_context
+
+    context = email_context(run, changes, heading, attached=pdf is not None, report_url=report_url)
     message = EmailMessage()
     message["Subject"] = subject(run, changes)
     message["From"] = sender

@@ -30,6 +30,8 @@ def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      callback=_addresses),
         click.option("--email-when", type=click.Choice(["always", "failures", "changes"]), default="always",
                      show_default=True, help="Send only when something fails, or only when something changed."),
+        click.option("--report-url", callback=_report_url, metavar="URL",
+                     help="Where this run's report.html is published: the email links its rows and 'and N more' there."),
         click.option("--email-tenant-contacts", is_flag=True,
                      help="Also mail each tenant's contact that tenant's own findings (and nothing else)."),
         click.option("--smtp-host", envvar="AUDIT_SMTP_HOST", default="localhost", show_default=True,
@@ -56,6 +58,18 @@ def _addresses(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _report_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An http(s) URL without spaces or quotes (it is written into the email as a link)."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in ' "<>\\\n\t'):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL", ctx=ctx, param=param)
+    return value
+
+
 @dataclass(frozen=True)
 class Delivery:
     history: Path | None
@@ -63,6 +77,7 @@ class Delivery:
     email_to: tuple[str, ...]
     email_from: str
     email_when: str
+    report_url: str | None
     email_tenant_contacts: bool
     smtp_host: str
     smtp_port: int | None
@@ -109,8 +124,8 @@ class Delivery:
         if not should_send(self.email_when, run, changes):  # type: ignore[arg-type]
             click.echo(f"no email: nothing to report for --email-when {self.email_when}", err=True)
             return []
-        messages = [compose(run, changes, self.email_from, list(self.email_to), _pdf(run, written))
-                    ] if self.email_to else []
+        messages = [compose(run, changes, self.email_from, list(self.email_to), _pdf(run, written),
+                            report_url=self.report_url)] if self.email_to else []
         failures: list[str] = []
         if self.email_tenant_contacts:
             audited = {r.company_id for r in run.records}

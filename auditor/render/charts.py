@@ -8,6 +8,8 @@ from __future__ import annotations
 from html import escape
 
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a"}
+# the report's severity colours; info is neutral: it never fails a record and must not look like it does
+SEVERITY_COLORS = {"critical": "#7f1010", "high": "#d32f2f", "medium": "#e65100", "low": "#f2b705", "info": "#607d8b"}
 _FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 _INK, _MUTED, _TRACK = "#1f2933", "#5f6b7a", "#eef1f4"
 
@@ -20,7 +22,9 @@ def _svg(width: int, height: int, label: str, body: str) -> str:
 
 def status_by_environment(by_env: dict[str, dict[str, int]], width: int = 400) -> str:
     """One stacked horizontal bar per environment (pass, fail, error), with counts and a legend."""
-    label_w, total_w, row_h, bar_h = 48, 74, 30, 20
+    most = max((sum(c.values()) for c in by_env.values()), default=0)
+    label_w, row_h, bar_h = 48, 30, 20
+    total_w = 8 + 7 * len(f"{most:,} records")  # room for the longest total label, never clipped
     bar_w = width - label_w - total_w
     parts = []
     for i, (env, counts) in enumerate(by_env.items()):
@@ -51,19 +55,23 @@ def status_by_environment(by_env: dict[str, dict[str, int]], width: int = 400) -
     return _svg(width, legend_y + 14, "records by status and environment", "".join(parts))
 
 
-def top_rules(rules: list[tuple[str, str, int]], width: int = 680) -> str:
-    """Horizontal bars: how many records fail each of the most frequently failing rules."""
+def top_rules(rules: list[tuple], width: int = 680) -> str:
+    """Horizontal bars: how many records fail each of the most frequently failing rules.
+
+    Each rule is ``(rule, slug, records)`` or ``(rule, slug, records, severity)``; a bar has its severity's colour.
+    """
     if not rules:
         return ""
-    most = max(n for _, _, n in rules) or 1
+    most = max(r[2] for r in rules) or 1
     label_w, count_w, row_h, bar_h = 260, 50, 20, 13
     bar_w = width - label_w - count_w
     parts = []
-    for i, (rule, slug, n) in enumerate(rules):
+    for i, (rule, slug, n, *severity) in enumerate(rules):
         y = 2 + i * row_h
+        color = SEVERITY_COLORS.get(severity[0], COLORS["fail"]) if severity else COLORS["fail"]
         w = max(2.0, bar_w * n / most)
         parts.append(f'<text x="0" y="{y + 11}" {_FONT} font-size="11" fill="{_INK}"><tspan font-weight="bold">'
                      f'{escape(rule)}</tspan> {escape(slug)}</text>'
-                     f'<rect x="{label_w}" y="{y + 1}" width="{w:.1f}" height="{bar_h}" fill="{COLORS["fail"]}"/>'
+                     f'<rect x="{label_w}" y="{y + 1}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>'
                      f'<text x="{label_w + w + 6:.1f}" y="{y + 11}" {_FONT} font-size="11" fill="{_INK}">{n:,}</text>')
     return _svg(width, 4 + len(rules) * row_h, "most frequently failing rules (records failing each)", "".join(parts))

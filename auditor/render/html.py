@@ -4,23 +4,44 @@ from __future__ import annotations
 
 from auditor.render import RenderOptions
 from auditor.render.charts import status_by_environment, top_rules
-from auditor.render.templating import render_bytes, stylesheet
+from auditor.render.templating import TIME_FORMAT, render_bytes, stylesheet
+from auditor.render.triage import Triage, build_triage
 from auditor.render.view import ReportView, build_view, evidence_row
 from auditor.results import RunResult
 
-TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
+__all__ = ["TIME_FORMAT", "common_context", "report_html"]
 
 
 def common_context(view: ReportView, options: RenderOptions, medium: str) -> dict:
-    """What every report template needs: base layout, summary and charts (the email reuses it)."""
+    """What every report template needs: base layout, first screen, summary and charts."""
+    triage = build_triage(view.run)
     return {
         "view": view,
+        "triage": triage,
         "title": options.title,
         "generated": view.run.generated_at.strftime(TIME_FORMAT),
         "medium": medium,
-        "charts": {"status": status_by_environment(view.by_env), "rules": top_rules(view.top_rules)},
+        "charts": {"status": status_by_environment(view.by_env), "rules": top_rules(_chart_rules(triage))},
         "changes_limit": None,
     }
+
+
+def _chart_rules(triage: Triage, limit: int = 8) -> list[tuple[str, str, int, str]]:
+    """The most frequently failing rules, each with its severity (the bar's colour)."""
+    failing = sorted((g for g in triage.rules if g.failing), key=lambda g: (-len(g.failing), g.rule))[:limit]
+    return [(g.rule, g.slug, len(g.failing), g.severity) for g in failing]
+
+
+def filter_rules(view: ReportView) -> list[str]:
+    """Every rule a finding on the page names, in catalogue order: the choices of the rule filter."""
+    rules = {f.check.rule for rv in view.records for f in rv.findings}
+    rules |= {c.rule for rv in view.records for g in rv.errors for c in g.checks}
+    return sorted(rules, key=_catalogue_key)
+
+
+def _catalogue_key(rule: str) -> tuple:
+    prefix = rule.rstrip("0123456789")
+    return ({"ACC": 0, "KEY": 1, "WH": 2, "TEN": 3}.get(prefix, 9), rule)
 
 
 def report_html(run: RunResult, options: RenderOptions) -> bytes:
@@ -29,7 +50,8 @@ def report_html(run: RunResult, options: RenderOptions) -> bytes:
     return render_bytes(
         "report.html.j2",
         **common_context(view, options, "screen"),
-        css=stylesheet("report.css"),
+        css=stylesheet("report.css", "screen.css"),
+        filter_rules=filter_rules(view),
         evidence=(evidence_row(r) for r in run.records),
     )
 

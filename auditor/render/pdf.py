@@ -15,8 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from auditor.redact import scrub
@@ -24,39 +23,15 @@ from auditor.render import RenderOptions
 from auditor.render.html import common_context
 from auditor.render.pdf_child import FAILED, read_frame, write_frame
 from auditor.render.templating import render_template, stylesheet
-from auditor.render.view import ReportView, build_view, evidence_header, evidence_lines, evidence_row
-from auditor.results import CheckStatus, RunResult, Severity
+from auditor.render.view import build_view, evidence_header, evidence_lines, evidence_row
+from auditor.results import RunResult
 
 FULL_FIXES_UP_TO = 40  # records with findings; above, the steps to fix are printed once per rule
 FULL_MATRIX_UP_TO = 60  # clean tenants shown as matrix rows; above, they are listed compactly
+MATRIX_TABLE_UP_TO = 60  # matrix rows laid out as a table; above, one line each (a table row costs 5-10 ms)
 CHANGES_LIMIT = 100  # rows per kind of change; the rest are in report.html and results.json
+BY_RULE_LIMIT = 30  # records named per rule in "by rule"; the matrix and the findings name every one
 EVIDENCE_BLOCK = 5  # records per block of the evidence listing (a small gap between blocks guides the eye)
-
-
-@dataclass(frozen=True)
-class RuleFix:
-    rule: str
-    slug: str
-    severity: str
-    records: int
-    text: str
-
-
-def rule_fixes(view: ReportView) -> list[RuleFix]:
-    """The steps to fix each failing rule, once (from the catalogue; else as given for one record)."""
-    from rules import get_rule  # the catalogue; only needed at fleet scale
-
-    seen: dict[str, list] = {}
-    for rv in view.records:
-        for f in rv.findings:
-            if f.check.status is CheckStatus.FAIL and f.check.remediation:
-                seen.setdefault(f.check.rule, []).append(f.check)
-    fixes = []
-    for rule_id, checks in seen.items():
-        rule = get_rule(rule_id)
-        text = rule.remediation_template() if rule is not None else checks[0].remediation
-        fixes.append(RuleFix(rule_id, checks[0].slug, checks[0].severity.value, len(checks), text))
-    return sorted(fixes, key=lambda fx: (-Severity(fx.severity).rank, fx.rule))
 
 
 def report_pdf_html(run: RunResult, options: RenderOptions) -> str:
@@ -74,10 +49,18 @@ def report_pdf_html(run: RunResult, options: RenderOptions) -> str:
         css=stylesheet("report.css", "print.css"),
         full_matrix=len(view.clean_rows) <= FULL_MATRIX_UP_TO,
         grouped_fixes=grouped,
-        rule_fixes=rule_fixes(view) if grouped else [],
+        by_rule_limit=BY_RULE_LIMIT,
+        matrix_table_up_to=MATRIX_TABLE_UP_TO,
         evidence_header=evidence_header(),
         evidence_blocks=blocks,
     )
+
+
+def results_json(run: RunResult, options: RenderOptions) -> bytes:
+    """The run's results.json (scrubbed, as written by ``--format json``), to embed in the PDF."""
+    from auditor.render.json import JsonRenderer
+
+    return JsonRenderer().render(run, options)
 
 
 class PdfError(RuntimeError):
@@ -100,10 +83,16 @@ class LayoutProcess:
         self._proc = subprocess.Popen([sys.executable, "-m", "auditor.render.pdf_child"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._errors, env=env)
 
-    def render(self, html: str) -> bytes:
+    def render(self, html: str, attachment: bytes | Callable[[], bytes] = b"") -> bytes:
+        """The PDF of ``html``, with ``attachment`` (a results.json) embedded when given.
+
+        A callable attachment is made only once the child has the HTML, so it is encoded while the child
+        lays the document out.
+        """
         assert self._proc.stdin is not None and self._proc.stdout is not None
         try:
             write_frame(self._proc.stdin, html.encode("utf-8"))
+            write_frame(self._proc.stdin, attachment() if callable(attachment) else attachment)
             pdf = read_frame(self._proc.stdout)
         except BrokenPipeError:
             pdf = None
@@ -142,7 +131,7 @@ def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions) -> Iterator
     """The PDF report of each run, laid out one after another by one child process (per-tenant mail)."""
     with LayoutProcess() as child:
         for run in runs:
-            yield child.render(report_pdf_html(run, options))
+            yield child.render(report_pdf_html(run, options), lambda run=run: results_json(run, options))
 
 
 class PdfRenderer:
@@ -151,4 +140,4 @@ class PdfRenderer:
 
     def render(self, run: RunResult, options: RenderOptions) -> bytes:
         with LayoutProcess() as child:  # it imports WeasyPrint while this process builds the HTML
-            return child.render(report_pdf_html(run, options))
+            return child.render(report_pdf_html(run, options), lambda: results_json(run, options))

@@ -18,6 +18,7 @@ changes) and ``_macros.j2`` the badges, matrix cells and findings.
 from __future__ import annotations
 
 import io
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,7 @@ import jinja2
 
 from auditor import __version__
 from auditor.redact import mask, scrub
+from auditor.render.triage import plural
 
 PACKAGE = "report_templates"
 
@@ -32,6 +34,19 @@ PACKAGE = "report_templates"
 def _num(value: int | float) -> str:
     """1234 → ``1,234``."""
     return f"{value:,}"
+
+
+TIME_FORMAT = "%Y-%m-%d %H:%M UTC"  # the one way every output writes a point in time
+
+
+def when(value: datetime | str | None) -> str:
+    """A datetime or ISO text as ``2026-11-22 06:00 UTC`` (naive times are UTC)."""
+    if value is None or value == "":
+        return "—"
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime(TIME_FORMAT)
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +61,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["mask"] = mask
     env.filters["num"] = _num
+    env.filters["when"] = when
+    env.globals["plural"] = plural
     env.globals["tool_version"] = __version__
     return env
 

@@ -9,6 +9,7 @@ easy to test.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,11 @@ class Cell:
     @property
     def mixed(self) -> bool:
         return bool(self.errors and self.failing)
+
+    @property
+    def has_findings(self) -> bool:
+        """The record has a section in the findings (the matrix links to it)."""
+        return self.status != "pass" or bool(self.failing or self.info or self.errors or self.waived)
 
 
 @dataclass
@@ -379,11 +385,41 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+NEAR_MISS = 0.6  # similarity ratio from which a differing URL part is a near miss, marked letter by letter
+_URL_PART = re.compile(r"[^/?#&]+|[/?#&]")
+
+
 def url_diff(found: str, expected: str) -> tuple[list[Segment], list[Segment]]:
-    """Character-level difference: what to delete from ``found`` and insert for ``expected``."""
-    matcher = difflib.SequenceMatcher(a=found, b=expected, autojunk=False)
+    """What to delete from ``found`` and insert for ``expected``, part by part (between slashes).
+
+    A near miss (``v1`` for ``v1.0``, ``http:`` for ``https:``) is marked letter by letter; a part that is
+    altogether different (another tenant's companyID) is shown whole, wrong beside right: a letter-by-letter
+    diff of two unrelated IDs is unreadable.
+    """
+    a, b = _URL_PART.findall(found), _URL_PART.findall(expected)
     left: list[Segment] = []
     right: list[Segment] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            left.append(Segment("same", "".join(a[a1:a2])))
+            right.append(Segment("same", "".join(b[b1:b2])))
+        elif op == "replace" and a2 - a1 == b2 - b1:
+            for x, y in zip(a[a1:a2], b[b1:b2]):
+                _part_diff(x, y, left, right)
+        else:
+            if a2 > a1:
+                left.append(Segment("del", "".join(a[a1:a2])))
+            if b2 > b1:
+                right.append(Segment("ins", "".join(b[b1:b2])))
+    return _merged(left), _merged(right)
+
+
+def _part_diff(found: str, expected: str, left: list[Segment], right: list[Segment]) -> None:
+    matcher = difflib.SequenceMatcher(a=found, b=expected, autojunk=False)
+    if matcher.ratio() < NEAR_MISS:
+        left.append(Segment("del", found))
+        right.append(Segment("ins", expected))
+        return
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             left.append(Segment("same", found[a1:a2]))
@@ -393,7 +429,17 @@ def url_diff(found: str, expected: str) -> tuple[list[Segment], list[Segment]]:
             left.append(Segment("del", found[a1:a2]))
         if b2 > b1:
             right.append(Segment("ins", expected[b1:b2]))
-    return left, right
+
+
+def _merged(segments: list[Segment]) -> list[Segment]:
+    """Neighbouring segments of one kind as one."""
+    out: list[Segment] = []
+    for s in segments:
+        if out and out[-1].op == s.op:
+            out[-1] = Segment(s.op, out[-1].text + s.text)
+        elif s.text:
+            out.append(s)
+    return out
 
 
 def _error_text(part: str, error: FetchError) -> str:

@@ -142,3 +142,13 @@ def test_payouts_and_deadlines_are_items_that_do_not_block(capsys) -> None:
     assert "11. [✗] Account can take payments  (blocking)" in out
     assert "12. [✗] Payouts enabled" in out and "12. [✗] Payouts enabled  (blocking)" not in out
     assert "13. [✗] Nothing due with a deadline" in out and "past due: external_account" in out
+
+
+def test_pdf_sheet_puts_the_verdict_first_and_is_tagged(tmp_path, capsys) -> None:
+    """The reader sees NOT READY and why before the items; the sheet is tagged for screen readers."""
+    checklist(capsys, "--tenant", "BERGMANND1G1TAL00004", "--env", "live", "--evidence", EVIDENCE,
+              "--format", "pdf", "--output", str(tmp_path))
+    reader = PdfReader(io.BytesIO((tmp_path / "checklist-BERGMANND1G1TAL00004-live.pdf").read_bytes()))
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert first.index("NOT READY") < first.index("blocking:") < first.index("The 15 webhook events")
+    assert "/StructTreeRoot" in reader.trailer["/Root"]

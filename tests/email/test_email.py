@@ -6,6 +6,7 @@ import email
 import io
 import email.policy
 import socket
+import re
 from email.message import Message
 from pathlib import Path
 from types import SimpleNamespace
@@ -428,3 +429,64 @@ def test_no_connection_when_every_contact_is_malformed(tmp_path, capsys, monkeyp
     err = capsys.readouterr().err
     assert err.count("its findings were not mailed") == 2 and "SMTP server" not in err and waits == []
     assert code == 4
+
+
+# --- The email's first screen (issue 15): a cap, severity on every row, a link to the published report ---
+
+def _fleet_email(report_url: str | None = None, attached: bool = True, tenants: int = 300) -> tuple[str, str]:
+    from auditor.mail import compose
+    from tests.render import synthetic
+
+    run = synthetic.fleet(tenants)
+    message = compose(run, None, "audit@plenigo.test", ["ops@plenigo.test"], b"%PDF-1.7 stand-in" if attached else None,
+                      report_url=report_url)
+    parts = {p.get_content_type(): p.get_content() for p in message.walk()
+             if p.get_content_type() in ("text/plain", "text/html")}
+    return parts["text/html"], parts["text/plain"]
+
+
+def test_email_for_300_tenants_is_capped_with_severity_on_every_row() -> None:
+    from auditor.render.email import EMAIL_ROWS
+
+    html, text = _fleet_email("https://reports.plenigo.test/stripe/2026-11-22/report.html")
+    rows = [line for line in text.splitlines() if line.startswith("  - [")]
+    records = text[text.index("Records with findings"):text.index("Waived checks")]
+    record_rows = [line for line in records.splitlines() if line.startswith("  - [")]
+    assert len(record_rows) == EMAIL_ROWS  # capped: not 100+ rows
+    assert all(re.match(r"  - \[(critical|high|medium|low|info)\] ", line) for line in rows)
+    more = re.search(r"… and (\d+) more records in the attached PDF report and https://reports\.plenigo\.test/", records)
+    assert more and int(more.group(1)) + EMAIL_ROWS == int(re.search(r"Records with findings \(([\d,]+)\)",
+                                                                      records).group(1).replace(",", ""))
+    assert html.count('<a href="https://reports.plenigo.test/stripe/2026-11-22/report.html#T0') >= EMAIL_ROWS
+    assert "the full report</a> and the attached PDF" in html
+    # the first screen comes first: counts, severity counts, top actions, errors by cause with the fix
+    order = ["Failed checks:", "Top actions", "Could not be audited", "Fix: The key is a restricted key",
+             "Records with findings"]
+    assert [html.index(m) for m in order] == sorted(html.index(m) for m in order)
+
+
+def test_email_without_a_report_url_points_at_the_attachment() -> None:
+    html, text = _fleet_email()
+    assert "more records in the attached PDF report" in text and "<a href" not in html
+
+
+def test_email_info_is_neutral_and_new_failures_show_severity(tmp_path, smtp, capsys) -> None:
+    from auditor.render.charts import SEVERITY_COLORS
+
+    controller, inbox = smtp
+    audit(tmp_path, controller, broken={"ALPHA000000000000001"})
+    audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--report-url", "https://r.plenigo.test/latest/report.html",
+          broken={"BETA0000000000000002"})
+    msg = parse(inbox.messages[-1][1])
+    text = msg.get_payload()[0].get_payload()[0].get_payload(decode=True).decode()
+    html = msg.get_payload()[0].get_payload()[1].get_payload(decode=True).decode()
+    new = text[text.index("New failures (1)"):]
+    assert new.splitlines()[1].startswith("  - [critical] KEY004 Beta Verlag AG")
+    assert "Full report: https://r.plenigo.test/latest/report.html" in text
+    assert f"background:{SEVERITY_COLORS['info']}" in html  # the info badge of the severity counts: neutral grey
+
+
+def test_report_url_must_be_a_web_address(tmp_path, smtp, capsys) -> None:
+    controller, _ = smtp
+    code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--report-url", "javascript:alert(1)")
+    assert code == 2 and "is not an http(s) URL" in capsys.readouterr().err

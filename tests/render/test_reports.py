@@ -256,3 +256,125 @@ def test_pdf_wraps_a_tenant_name_without_spaces() -> None:
         page.extract_text(visitor_text=visit)
     assert len(pieces) > 2  # the name is found, in several pieces
     assert all(right <= page_width for right, page_width, _ in pieces), max(pieces)
+
+
+# --- First screen, by rule, tags, attachment (issue 15) ---------------------------------------
+
+@pytest.fixture(scope="module")
+def fleet_pdf() -> tuple[object, bytes]:
+    """A 300-tenant fleet's PDF: grouped fixes, a by-rule chapter, many pages."""
+    run = synthetic.fleet(300)
+    return run, get_renderer("pdf").render(run, RenderOptions())
+
+
+def _texts(pdf: bytes) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_pdf_page_one_names_severity_counts_and_top_actions(fleet_pdf) -> None:
+    from auditor.render.triage import build_triage
+
+    run, pdf = fleet_pdf
+    triage = build_triage(run)
+    first = _texts(pdf)[0]
+    assert "What to fix first" in first and "Top actions" in first
+    critical = next(s for s in triage.by_severity if s.severity == "critical")
+    assert f"checks {critical.checks:,}" in first.replace("CRITICAL HIGH MEDIUM LOW INFO ", "")
+    for group in triage.actions:
+        assert f"{group.rule} {group.slug}" in first
+    assert "Could not be audited" in first and "permission (HTTP 403)" in first and "FIX The key is a restricted" in first
+
+
+def test_pdf_by_rule_comes_before_the_records_pages_and_bookmarks_stay(fleet_pdf) -> None:
+    _, pdf = fleet_pdf
+    texts = _texts(pdf)
+    by_rule = next(i for i, t in enumerate(texts) if "How to fix, by rule" in t)
+    findings = next(i for i, t in enumerate(texts) if "Findings per record" in t)
+    assert by_rule < findings <= len(texts) // 3  # before the per-tenant pages, near the front
+    reader = PdfReader(io.BytesIO(pdf))
+
+    def titles(outline) -> list[str]:
+        return [t for item in outline for t in (titles(item) if isinstance(item, list) else [item.title])]
+
+    names = titles(reader.outline)
+    assert "What to fix first" in names and "How to fix, by rule" in names and "Findings per record" in names
+    assert sum("T000" in n for n in names) > 50  # one bookmark per record with findings
+
+
+def test_pdf_is_tagged_for_screen_readers(pdf) -> None:
+    root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert "/StructTreeRoot" in root and bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+
+
+def test_pdf_carries_its_results_json(pdf, run) -> None:
+    from auditor.results import RunResult
+
+    attachments = PdfReader(io.BytesIO(pdf)).attachments
+    assert list(attachments) == ["results.json"]
+    [data] = attachments["results.json"]
+    assert data == get_renderer("json").render(run, RenderOptions())  # byte for byte what --format json writes
+    assert RunResult.from_json(data.decode("utf-8")).summary == run.summary
+    assert SECRET.encode() not in data
+
+
+def test_pdf_has_no_mostly_blank_pages() -> None:
+    """The sample fleet: every page but the last of a part is at least half full (no chapter break per page)."""
+    pages = _texts(get_renderer("pdf").render(sample_run(), RenderOptions()))
+    portrait = [len(t) for t in pages if "Evidence appendix" not in t][:-1]  # the page before the appendix may end short
+    assert portrait and min(portrait) > 0.5 * max(portrait), portrait
+
+
+def test_first_screen_comes_first_in_the_html(html) -> None:
+    order = ["Action needed", "fs-head\">What to fix first", "Failed checks by severity", "Top actions", "Could not be audited",
+             "Run at", "Records by environment", 'id="by-rule"', 'id="matrix"', 'id="findings"']
+    positions = [html.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert '<a href="#rule-WH004"><b>WH004</b></a>' in html  # an action leads to its rule
+
+
+def test_html_changes_are_on_the_first_screen_news_first(run) -> None:
+    previous = small_run()
+    previous.generated_at = previous.generated_at.replace(day=15)
+    previous.records[1].checks = [c for c in previous.records[1].checks if c.rule != "WH006"]
+    text = get_renderer("html").render(run, RenderOptions(previous=previous)).decode("utf-8")
+    assert text.index("Changes since the previous run (2026-11-15 06:00 UTC)") < text.index("Records by environment")
+    assert "2026-11-15T" not in text  # one date format everywhere
+    assert "1 new failure · 0 resolved · 0 new errors" in text
+
+
+def test_info_is_neutral_in_the_charts(run) -> None:
+    from auditor.render.charts import SEVERITY_COLORS, top_rules
+
+    svg = top_rules([("WH007", "events-extra", 3, "info"), ("WH004", "endpoint-company-id", 2, "critical")])
+    assert f'fill="{SEVERITY_COLORS["info"]}"' in svg and SEVERITY_COLORS["info"] == "#607d8b"
+    assert svg.count('fill="#c62828"') == 0  # no rule in the fail red
+
+
+def test_counts_are_pluralised() -> None:
+    one_error = synthetic.run_of([synthetic.record("E0000000000000000005", "Epsilon", "stage", "error")])
+    text = get_renderer("html").render(one_error, RenderOptions()).decode("utf-8")
+    assert "Could not be audited: 1 record, 1 cause" in text and "1 errors" not in text and "1 records" not in text
+
+
+def test_pdf_tags_point_at_the_page_of_their_content(fleet_pdf) -> None:
+    """Every page's content is tagged, and each tag names its own page (the layout caches page references)."""
+    reader = PdfReader(io.BytesIO(fleet_pdf[1]))
+    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages)}
+    seen: dict[int, set[str]] = {}
+    stack = [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "get"):
+            continue
+        if "/Pg" in node:
+            seen.setdefault(node.raw_get("/Pg").idnum, set()).add(node.get("/S"))
+        if "/K" in node:
+            stack.append(node["/K"])
+    assert set(seen) == set(pages)  # every page, and nothing but pages
+    first, last = (next(i for i, n in pages.items() if n == k) for k in (0, len(pages) - 1))
+    assert "/H1" in seen[first] and "/H1" not in seen[last]  # the title is tagged on page 1, not elsewhere

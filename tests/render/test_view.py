@@ -15,10 +15,21 @@ def test_url_diff_marks_what_to_delete_and_insert() -> None:
     assert "".join(s.text for s in expected) == "https://x.test/v1.0/A"
 
 
-def test_url_diff_of_another_company_id() -> None:
-    found, expected = url_diff("https://h/stripe/AAAA1111", "https://h/stripe/BBBB1111")
-    assert [s.text for s in found if s.op == "del"] == ["AAAA"]
-    assert [s.text for s in expected if s.op == "ins"] == ["BBBB"]
+def test_url_diff_shows_an_unrelated_company_id_whole() -> None:
+    """Two different companyIDs are shown wrong beside right, whole: a letter-by-letter diff of them is unreadable."""
+    found, expected = url_diff("https://h/callbacks/v1.0/stripe/K1ELERRUNDSCHAU00005",
+                               "https://h/callbacks/v1.0/stripe/8XYM4WU2V6NJUM5LZ6C9")
+    assert [s.text for s in found if s.op == "del"] == ["K1ELERRUNDSCHAU00005"]
+    assert [s.text for s in expected if s.op == "ins"] == ["8XYM4WU2V6NJUM5LZ6C9"]
+    found, expected = url_diff("https://h/stripe/AAAA1111", "https://h/stripe/BBBB1111")  # ratio 0.5: unrelated
+    assert [s.text for s in expected if s.op == "ins"] == ["BBBB1111"]
+
+
+def test_url_diff_marks_a_near_miss_letter_by_letter() -> None:
+    found, expected = url_diff("https://h/stripe/ACME0000000000000001", "https://h/stripe/ACME0000000000000002")
+    assert [s.text for s in found if s.op == "del"] == ["1"] and [s.text for s in expected if s.op == "ins"] == ["2"]
+    found, expected = url_diff("https://h/callbacks/v1/stripe/X", "https://h/callbacks/v1.0/stripe/X")
+    assert [s.text for s in expected if s.op == "ins"] == [".0"] and not [s for s in found if s.op == "del"]
 
 
 def test_rule_ranges_are_compact_and_in_catalogue_order() -> None:

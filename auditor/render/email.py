@@ -1,0 +1,63 @@
+"""What the compliance email shows: the first screen of the report, short enough to read above the fold.
+
+The email is read on a phone between meetings: counts by status and severity, what
+changed, the few actions that fix the most, the errors by cause, then at most
+:data:`EMAIL_ROWS` rows per list with "and N more" pointing at the attached PDF or
+the published report (``--report-url``). Every row carries its severity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.changes import Changes
+from auditor.render.charts import SEVERITY_COLORS
+from auditor.render.templating import when
+from auditor.render.triage import build_triage, record_anchor
+from auditor.render.view import rule_ranges, worst_first
+from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult
+
+EMAIL_ROWS = 20  # rows per list (records with findings, waived checks)
+CHANGE_ROWS = 10  # rows per kind of change (new failures, new errors, resolved)
+
+
+@dataclass(frozen=True)
+class EmailRow:
+    """One record with findings: its worst severity, status and the rules that failed or errored."""
+
+    severity: str
+    status: str
+    tenant: str
+    company_id: str
+    environment: str
+    rules: str
+
+    @property
+    def anchor(self) -> str:
+        return record_anchor(self.company_id, self.environment)
+
+
+def _worst(checks: list[CheckResult]) -> str:
+    return max(checks, key=lambda c: c.severity.rank).severity.value if checks else "info"
+
+
+def email_row(record: RecordResult) -> EmailRow:
+    bad = [c for c in record.checks if c.status in (CheckStatus.FAIL, CheckStatus.ERROR)]
+    return EmailRow(_worst(bad), record.status.value, record.tenant, record.company_id, record.environment,
+                    rule_ranges([c.rule for c in bad]))
+
+
+def where_text(attached: bool, report_url: str | None) -> str:
+    """Where the rest is: the attached PDF, the published report, or both."""
+    places = (["the attached PDF report"] if attached else []) + ([report_url] if report_url else [])
+    return " and ".join(places) or "report.html and results.json of this run"
+
+
+def email_context(run: RunResult, changes: Changes | None, heading: str, attached: bool = True,
+                  report_url: str | None = None, limit: int = EMAIL_ROWS, change_limit: int = CHANGE_ROWS) -> dict:
+    """The context of email.html.j2 and email.txt.j2."""
+    rows = [email_row(r) for r in worst_first(run.records) if r.status is not RecordStatus.PASS]
+    waived = [(r, c) for r in run.records for c in r.checks if c.status is CheckStatus.WAIVED]
+    return dict(run=run, changes=changes, heading=heading, generated=when(run.generated_at),
+                triage=build_triage(run), rows=rows, waived=waived, limit=limit, change_limit=change_limit,
+                report_url=report_url, where=where_text(attached, report_url), colors=SEVERITY_COLORS)
