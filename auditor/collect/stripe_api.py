@@ -26,7 +26,7 @@ import requests
 from urllib3.util import parse_url
 import stripe
 
-from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow
+from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow, size_text
 from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
 from auditor.collect import shapes
 from auditor.config import Record, Tenant
@@ -87,6 +87,7 @@ class _Budget:
 
     deadline: float
     requests: int = 0
+    received: int = 0  # characters of Stripe's answers, all pages together
 
 
 @dataclass
@@ -101,6 +102,7 @@ class StripeSource:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    max_record_bytes: int = 3 * DEFAULT_MAX_ANSWER_BYTES  # all answers of a record: 100 pages under the cap add up
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
@@ -200,6 +202,9 @@ class StripeSource:
             if not isinstance(data, list):
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                         message="the answer is not a Stripe list object"), False
+            if len(data) > PAGE_SIZE:  # Stripe never sends more than asked: tiny items would pile up by the million
+                return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path, message=f"a page holds "
+                                        f"{len(data)} items, more than the {PAGE_SIZE} asked for"), False
             if _repeats(data, seen):
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                         message="the list does not advance: a page repeated items already "
@@ -223,7 +228,13 @@ class StripeSource:
             budget.requests += 1
             try:
                 with self._http.deadline(budget.deadline):  # no answer may outlast the record's deadline
-                    return _plain(fetch()), None
+                    answer = fetch()
+                budget.received += len(getattr(answer, "body", "") or "")
+                if budget.received > self.max_record_bytes:  # each page under the cap, yet too much in all
+                    return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
+                                            message=f"Stripe's answers for this record are larger than "
+                                                    f"{size_text(self.max_record_bytes)} in all")
+                return _plain(answer), None
             except ReadOnlyViolation as exc:
                 return None, FetchError(kind=ErrorKind.REFUSED, message=str(exc), path=path)
             except stripe.StripeError as exc:

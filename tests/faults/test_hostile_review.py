@@ -1,0 +1,121 @@
+"""Issue 10, attacked again after the merge: what the first round of defences did not cover.
+
+Real loopback servers and real forked processes; limits made small through parameters so
+every test is bounded in time and size; no wall-clock assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from auditor.collect.stripe_api import StripeSource
+from auditor.config import Environment, Record, Tenant
+from auditor.evidence import ErrorKind, RecordEvidence
+from tests.rules.builders import secret
+from tests.stub_stripe import make_account, make_endpoint, make_event
+
+KEY = "sk_test_5" + "1AbCdEfGhIjKlMnO" + "R" * 30
+TENANT = Tenant(company_id="ACME0000000000000001", name="Acme", contact=None)
+
+Answer = Callable[[str, dict[str, list[str]]], Any]  # path, query -> the JSON body
+
+
+class _Stripe(ThreadingHTTPServer):
+    """A loopback Stripe whose answers are functions of path and query; it counts requests per path."""
+
+    daemon_threads = True
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        self.answers = answers
+        self.requests: dict[str, int] = {}
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(handler) -> None:  # noqa: N802,N805
+                parts = urlsplit(handler.path)
+                with server._lock:
+                    server.requests[parts.path] = server.requests.get(parts.path, 0) + 1
+                body = json.dumps(server.answers[parts.path](parts.path, parse_qs(parts.query))).encode()
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                handler.wfile.write(body)
+
+            def log_message(handler, *args: Any) -> None:  # noqa: N805
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def __enter__(self) -> "_Stripe":
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown()
+        self.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def _collect(server: _Stripe, **options: Any) -> RecordEvidence:
+    source = StripeSource(api_base=server.url, **{"timeout": 30.0, "max_retries": 0, **options})
+    return source.collect(TENANT, Record(environment=Environment.STAGE, secret_key=secret(KEY)))
+
+
+def _account(path: str, query: dict[str, list[str]]) -> Any:
+    return make_account("acct_1AbCdEfGhIjKlMnO", name="Acme")
+
+
+def _no_events(path: str, query: dict[str, list[str]]) -> Any:
+    return {"object": "list", "data": [], "has_more": False, "url": path}
+
+
+def _endless_endpoint_pages(per_page: int, description: int) -> Answer:
+    """Pages that always have more: new endpoint IDs on every page, each page under the size cap."""
+    def page(path: str, query: dict[str, list[str]]) -> Any:
+        after = query.get("starting_after", ["we_0"])[0]
+        first = int(after.split("_")[1]) + 1
+        data = [make_endpoint(f"we_{n}", "https://x.test", ["*"]) | {"description": "d" * description}
+                for n in range(first, first + per_page)]
+        return {"object": "list", "data": data, "has_more": True, "url": path}
+    return page
+
+
+# --- memory: many answers, each under the cap ---------------------------------------------------
+
+
+def test_many_pages_each_under_the_cap_are_stopped_by_a_total_for_the_record() -> None:
+    """100 pages of ~40 KB, each under a 64 KB cap, are 4 MB in all: the record's total is capped too
+    (by default 100 pages of 8 MB were 800 MB of JSON, held as Python objects)."""
+    answers = {"/v1/account": _account, "/v1/webhook_endpoints": _endless_endpoint_pages(10, 4000),
+               "/v1/events": _no_events}
+    with _Stripe(answers) as server:
+        ev = _collect(server, max_answer_bytes=64 << 10, max_record_bytes=256 << 10)
+        pages = server.requests["/v1/webhook_endpoints"]
+    assert ev.webhook_endpoints_error is not None, f"{pages} pages read, {len(ev.webhook_endpoints)} endpoints kept"
+    assert ev.webhook_endpoints_error.kind is ErrorKind.INVALID_RESPONSE
+    assert ev.webhook_endpoints_error.message == "Stripe's answers for this record are larger than 256 KB in all"
+    assert pages <= 8  # 256 KB / ~40 KB a page, and not one page more
+    assert ev.account is not None  # what was read before is kept
+
+
+def test_a_page_with_more_items_than_asked_for_is_an_unreadable_answer() -> None:
+    """Stripe never returns more than ``limit`` items: 5,000 tiny events in one page would be 5,000 objects."""
+    def events(path: str, query: dict[str, list[str]]) -> Any:
+        data = [make_event(f"evt_{n}", "invoice.paid", 1700000000) for n in range(5000)]
+        return {"object": "list", "data": data, "has_more": False, "url": path}
+
+    answers = {"/v1/account": _account, "/v1/webhook_endpoints": _no_events, "/v1/events": events}
+    with _Stripe(answers) as server:
+        ev = _collect(server)
+    assert ev.failed_events is None
+    assert ev.failed_events_error.kind is ErrorKind.INVALID_RESPONSE
+    assert ev.failed_events_error.message == "a page holds 5000 items, more than the 100 asked for"
