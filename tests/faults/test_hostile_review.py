@@ -6,15 +6,20 @@ every test is bounded in time and size; no wall-clock assertions.
 
 from __future__ import annotations
 
+import gc
 import json
+import os
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing import connection as mp_connection
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from auditor.collect.stripe_api import StripeSource
 from auditor.config import Environment, Record, Tenant
 from auditor.evidence import ErrorKind, RecordEvidence
+from auditor.parallel import in_processes
 from tests.rules.builders import secret
 from tests.stub_stripe import make_account, make_endpoint, make_event
 
@@ -119,3 +124,24 @@ def test_a_page_with_more_items_than_asked_for_is_an_unreadable_answer() -> None
     assert ev.failed_events is None
     assert ev.failed_events_error.kind is ErrorKind.INVALID_RESPONSE
     assert ev.failed_events_error.message == "a page holds 5000 items, more than the 100 asked for"
+
+
+# --- a worker that dies in the middle of sending a result --------------------------------------------
+
+
+def _dies_mid_message(i: int) -> str:
+    """In a forked worker: record 1 writes the start of a result to the parent's pipe, then the process dies
+    (as the OOM killer would take it while it sends a large record)."""
+    if i == 1:
+        pipe = next(o for o in gc.get_objects() if isinstance(o, mp_connection.Connection) and o.writable)
+        os.write(pipe.fileno(), struct.pack("!i", 4096) + b"\x80\x04" + b"x" * 30)
+        os._exit(9)
+    return f"record {i}"
+
+
+def test_a_worker_dying_in_the_middle_of_a_message_costs_only_its_own_records() -> None:
+    results = dict(in_processes(6, _dies_mid_message, workers=2, processes=2, encode=str, decode=str,
+                                lost=lambda i, reason: f"lost: {reason}"))
+    assert sorted(results) == list(range(6))
+    assert [results[i] for i in (0, 2, 4)] == ["record 0", "record 2", "record 4"]  # the other worker's
+    assert all(results[i].startswith("lost: the worker process auditing this record died") for i in (1, 3, 5))
