@@ -108,7 +108,7 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
             with response:
                 if 300 <= response.status_code < 400:
                     raise AnswerRefused(_redirect_message(response, url))
-                return read_body(response, self.max_answer_bytes), response.status_code, response.headers
+                return _utf8(read_body(response, self.max_answer_bytes)), response.status_code, response.headers
         except requests.exceptions.Timeout as exc:
             if time.monotonic() >= deadline - _CLOCK_SLACK:  # the total deadline ended it, not one slow read
                 raise AnswerTooSlow(f"the answer was not complete within {deadline - start:.3g} s") from exc
@@ -135,6 +135,18 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
 
     async def request_stream_async(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
         _refuse(method, url)
+
+
+def _utf8(body: bytes) -> bytes:
+    """The body as valid UTF-8: the SDK's debug log decodes it outside its own error handling, so a proxy's
+    Latin-1 error page raised there; replaced, it is a 5xx retried as usual, or an answer that is not JSON."""
+    if body.isascii():
+        return body
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        return body.decode("utf-8", "replace").encode("utf-8")
 
 
 def _redirect_message(response: requests.Response, url: str) -> str:

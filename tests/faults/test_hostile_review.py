@@ -7,6 +7,7 @@ every test is bounded in time and size; no wall-clock assertions.
 from __future__ import annotations
 
 import gc
+import gzip
 import json
 import os
 import struct
@@ -26,7 +27,7 @@ from tests.stub_stripe import make_account, make_endpoint, make_event
 KEY = "sk_test_5" + "1AbCdEfGhIjKlMnO" + "R" * 30
 TENANT = Tenant(company_id="ACME0000000000000001", name="Acme", contact=None)
 
-Answer = Callable[[str, dict[str, list[str]]], Any]  # path, query -> the JSON body
+Answer = Callable[[str, dict[str, list[str]]], Any]  # path, query -> the JSON body, or (status, raw bytes)
 
 
 class _Stripe(ThreadingHTTPServer):
@@ -45,8 +46,9 @@ class _Stripe(ThreadingHTTPServer):
                 parts = urlsplit(handler.path)
                 with server._lock:
                     server.requests[parts.path] = server.requests.get(parts.path, 0) + 1
-                body = json.dumps(server.answers[parts.path](parts.path, parse_qs(parts.query))).encode()
-                handler.send_response(200)
+                answer = server.answers[parts.path](parts.path, parse_qs(parts.query))
+                status, body = answer if isinstance(answer, tuple) else (200, json.dumps(answer).encode())
+                handler.send_response(status)
                 handler.send_header("Content-Type", "application/json")
                 handler.send_header("Content-Length", str(len(body)))
                 handler.end_headers()
@@ -124,6 +126,37 @@ def test_a_page_with_more_items_than_asked_for_is_an_unreadable_answer() -> None
     assert ev.failed_events is None
     assert ev.failed_events_error.kind is ErrorKind.INVALID_RESPONSE
     assert ev.failed_events_error.message == "a page holds 5000 items, more than the 100 asked for"
+
+
+# --- bodies that are not UTF-8 ------------------------------------------------------------------
+
+
+def test_an_answer_that_is_not_utf8_is_that_reads_error_and_the_other_reads_still_happen() -> None:
+    """Gzip inside gzip (a misconfigured proxy): the SDK's debug log decoded the body and raised; the record's
+    three reads all became 'unexpected UnicodeDecodeError' (kind other), endpoints and events never asked."""
+    answers = {"/v1/account": lambda path, query: (200, gzip.compress(b'{"id": "acct_1"}')),
+               "/v1/webhook_endpoints": _no_events, "/v1/events": _no_events}
+    with _Stripe(answers) as server:
+        ev = _collect(server)
+    assert ev.account_error.kind is ErrorKind.INVALID_RESPONSE
+    assert ev.account_error.message == "the answer (HTTP 200) is not valid JSON"
+    assert ev.webhook_endpoints == [] and ev.failed_events == []
+
+
+def test_a_server_error_page_in_latin1_is_retried_like_any_server_error() -> None:
+    """A proxy's 502 page in Windows-1252 ("Gateway-Zeitüberschreitung"), then Stripe answers."""
+    calls = []
+
+    def account(path: str, query: dict[str, list[str]]) -> Any:
+        calls.append(path)
+        return (502, "<h1>Gateway-Zeit\u00fcberschreitung</h1>".encode("cp1252")) if len(calls) == 1 \
+            else _account(path, query)
+
+    answers = {"/v1/account": account, "/v1/webhook_endpoints": _no_events, "/v1/events": _no_events}
+    with _Stripe(answers) as server:
+        ev = _collect(server, max_retries=1, backoff_base=0.01)
+    assert ev.errors() == [] and ev.account is not None
+    assert len(calls) == 2
 
 
 # --- a worker that dies in the middle of sending a result --------------------------------------------
