@@ -151,7 +151,10 @@ def _utf8(body: bytes) -> bytes:
 
 def _redirect_message(response: requests.Response, url: str) -> str:
     """Where a redirect pointed, as a bare host name (the Location header is the server's text)."""
-    target = urlsplit(urljoin(url, response.headers.get("Location", "")))
+    location = response.headers.get("Location", "").strip()
+    target = urlsplit(urljoin(url, location))
     host = re.sub(r"[^a-z0-9.:\[\]-]", "", (target.hostname or "").lower())[:100] or "an unnamed place"
+    if not location:  # not "to" the API's own host, which urljoin would make of nothing
+        host = "no target (no Location header)"
     return (f"Stripe answered with a redirect (HTTP {response.status_code}) to {host}; the auditor never follows "
             "redirects, so the key was not sent there")

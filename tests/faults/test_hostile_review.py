@@ -159,6 +159,20 @@ def test_a_server_error_page_in_latin1_is_retried_like_any_server_error() -> Non
     assert len(calls) == 2
 
 
+# --- a redirect that names no target -------------------------------------------------------------
+
+
+def test_a_redirect_without_a_location_does_not_claim_a_target() -> None:
+    """A bare 302 was reported as a redirect "to 127.0.0.1" (the API's own host): it pointed nowhere."""
+    answers = {"/v1/account": lambda path, query: (302, b""), "/v1/webhook_endpoints": _no_events,
+               "/v1/events": _no_events}
+    with _Stripe(answers) as server:
+        ev = _collect(server)
+    assert ev.account_error.kind is ErrorKind.INVALID_RESPONSE
+    assert ev.account_error.message.startswith(
+        "Stripe answered with a redirect (HTTP 302) to no target (no Location header);")
+
+
 # --- a worker that dies in the middle of sending a result --------------------------------------------
 
 
