@@ -17,10 +17,15 @@ from multiprocessing import connection as mp_connection
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from auditor.cli import main
 from auditor.collect.stripe_api import StripeSource
 from auditor.config import Environment, Record, Tenant
 from auditor.evidence import ErrorKind, RecordEvidence
+from auditor.history import stored_runs
 from auditor.parallel import in_processes
+from tests.faults.fleet import build_fleet
 from tests.rules.builders import secret
 from tests.stub_stripe import make_account, make_endpoint, make_event
 
@@ -171,6 +176,39 @@ def test_a_redirect_without_a_location_does_not_claim_a_target() -> None:
     assert ev.account_error.kind is ErrorKind.INVALID_RESPONSE
     assert ev.account_error.message.startswith(
         "Stripe answered with a redirect (HTTP 302) to no target (no Location header);")
+
+
+# --- results files nested too deeply ----------------------------------------------------------------
+
+_DEEP = '{"schema": "plenigo-stripe-audit/1", "records": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+@pytest.mark.parametrize("command", [["report", "{file}", "--format", "html", "--output", "{out}"],
+                                     ["diff", "{file}", "{file}"]])
+def test_a_results_file_nested_too_deeply_is_a_clear_error_not_exit_70(tmp_path, capsys, command) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text(_DEEP)
+    code = main([part.format(file=deep, out=tmp_path / "out") for part in command])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{deep}: not a results file of this tool (its JSON is nested too deeply)" in err
+    assert "Traceback" not in err
+
+
+def test_a_history_file_nested_too_deeply_is_skipped_and_the_scheduled_run_goes_on(tmp_path, capsys) -> None:
+    """One hostile or corrupted file in the history folder ended every later scheduled run with exit 70."""
+    config, _, _ = build_fleet(tmp_path / "fleet", tenants=2)
+    history = tmp_path / "history"
+    history.mkdir()
+    hostile = history / "results-20261123T060000Z-1795413600123456-4f2a9c1e.json"
+    hostile.write_text(_DEEP)
+    code = main(["run", "--all-tenants", "--config", str(config), "--offline", "--format", "json",
+                 "--output", str(tmp_path / "out"), "--history", str(history)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "skipping unreadable history file" in err and "nested too deeply" in err
+    assert (tmp_path / "out" / "results.json").is_file() and len(stored_runs(history)) == 2
+    hostile.unlink()  # the suite checks every history file it finds against the schema
 
 
 # --- a worker that dies in the middle of sending a result --------------------------------------------
