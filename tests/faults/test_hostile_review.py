@@ -12,6 +12,7 @@ import json
 import os
 import struct
 import threading
+import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing import connection as mp_connection
 from typing import Any, Callable
@@ -24,6 +25,7 @@ from auditor.collect.stripe_api import StripeSource
 from auditor.config import Environment, Record, Tenant
 from auditor.evidence import ErrorKind, RecordEvidence
 from auditor.history import stored_runs
+from auditor.logs import setup_logging
 from auditor.parallel import in_processes
 from tests.faults.fleet import build_fleet
 from tests.rules.builders import secret
@@ -162,6 +164,30 @@ def test_a_server_error_page_in_latin1_is_retried_like_any_server_error() -> Non
         ev = _collect(server, max_retries=1, backoff_base=0.01)
     assert ev.errors() == [] and ev.account is not None
     assert len(calls) == 2
+
+
+# --- what an answer costs beyond its cap -------------------------------------------------------------
+
+
+def test_an_answer_costs_no_debug_log_formatting_when_nobody_logs_debug() -> None:
+    """The SDK decoded and repr()-ed every body for its debug log, logging off or not: control characters
+    and spaces (1 byte each, 4 in a repr) made a 1 MB answer cost 6 MB; now what reading it needs."""
+    setup_logging(0)
+    cap = 1 << 20
+    body = (b"\x01 " * cap)[:cap - 100]
+    answers = {"/v1/account": lambda path, query: (200, body), "/v1/webhook_endpoints": _no_events,
+               "/v1/events": _no_events}
+    with _Stripe(answers) as server:
+        _collect(server, max_answer_bytes=cap)  # imports and pools warmed before measuring
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            ev = _collect(server, max_answer_bytes=cap)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+    assert ev.account_error.kind is ErrorKind.INVALID_RESPONSE
+    assert peak < 4.5 * cap, f"{peak / cap:.1f} times the cap held while reading one answer"
 
 
 # --- a redirect that names no target -------------------------------------------------------------
