@@ -154,9 +154,13 @@ class StripeSource:
                 params["starting_after"] = after
             return client.raw_request("get", "/v1/webhook_endpoints", **params)
 
-        items, ev.webhook_endpoints_error, _ = self._paginate(page, "/v1/webhook_endpoints", key, budget,
-                                                              MAX_ENDPOINT_PAGES)
-        if items is not None:
+        items, ev.webhook_endpoints_error, truncated = self._paginate(page, "/v1/webhook_endpoints", key, budget,
+                                                                      MAX_ENDPOINT_PAGES)
+        if truncated:  # Stripe allows 16 endpoints: the rules must not judge a list cut off anywhere
+            ev.webhook_endpoints_error = FetchError(
+                kind=ErrorKind.INVALID_RESPONSE, path="/v1/webhook_endpoints",
+                message=f"the list does not end: more than {MAX_ENDPOINT_PAGES} pages of webhook endpoints")
+        elif items is not None:
             ev.webhook_endpoints, ev.webhook_endpoints_error = _parse(
                 lambda: [_endpoint(i) for i in items], "/v1/webhook_endpoints")
 

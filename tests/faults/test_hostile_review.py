@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from auditor.cli import main
+from auditor.collect import stripe_api
 from auditor.collect.stripe_api import StripeSource
 from auditor.config import Environment, Record, Tenant
 from auditor.evidence import ErrorKind, RecordEvidence
@@ -119,6 +120,21 @@ def test_many_pages_each_under_the_cap_are_stopped_by_a_total_for_the_record() -
     assert ev.webhook_endpoints_error.message == "Stripe's answers for this record are larger than 256 KB in all"
     assert pages <= 8  # 256 KB / ~40 KB a page, and not one page more
     assert ev.account is not None  # what was read before is kept
+
+
+def test_an_endpoint_list_that_never_ends_is_an_error_not_a_complete_list(monkeypatch) -> None:
+    """A cursor that always advances to new IDs: after the last page read, the list was reported as complete
+    (10,000 endpoints by default; Stripe allows 16), and the rules judged a list cut off anywhere."""
+    monkeypatch.setattr(stripe_api, "MAX_ENDPOINT_PAGES", 3)
+    answers = {"/v1/account": _account, "/v1/webhook_endpoints": _endless_endpoint_pages(5, 0),
+               "/v1/events": _no_events}
+    with _Stripe(answers) as server:
+        ev = _collect(server)
+        pages = server.requests["/v1/webhook_endpoints"]
+    assert pages == 3
+    assert ev.webhook_endpoints is None
+    assert ev.webhook_endpoints_error.kind is ErrorKind.INVALID_RESPONSE
+    assert ev.webhook_endpoints_error.message == "the list does not end: more than 3 pages of webhook endpoints"
 
 
 def test_a_page_with_more_items_than_asked_for_is_an_unreadable_answer() -> None:
