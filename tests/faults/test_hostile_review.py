@@ -10,11 +10,15 @@ import gc
 import gzip
 import json
 import os
+import signal
+import subprocess
+import sys
 import struct
 import threading
 import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing import connection as mp_connection
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +33,7 @@ from auditor.history import stored_runs
 from auditor.logs import setup_logging
 from auditor.parallel import in_processes
 from tests.faults.fleet import build_fleet
+from tests.faults.test_signals import ROOT, children_of, running, wait_for
 from tests.rules.builders import secret
 from tests.stub_stripe import make_account, make_endpoint, make_event
 
@@ -272,3 +277,42 @@ def test_a_worker_dying_in_the_middle_of_a_message_costs_only_its_own_records() 
     assert sorted(results) == list(range(6))
     assert [results[i] for i in (0, 2, 4)] == ["record 0", "record 2", "record 4"]  # the other worker's
     assert all(results[i].startswith("lost: the worker process auditing this record died") for i in (1, 3, 5))
+
+
+# --- the PDF layout process is part of the tree -------------------------------------------------------
+
+
+def _layout_children(pid: int) -> set[int]:
+    return {child for child in children_of(pid) if b"pdf_child" in _cmdline(child)}
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_sigterm_while_the_pdf_is_laid_out_ends_the_layout_process_too(tmp_path) -> None:
+    """The layout runs in a separate program (python -m auditor.render.pdf_child): SIGTERM to the parent
+    alone, sent as soon as that program exists, must end it as well, and leave no report."""
+    config, _, _ = build_fleet(tmp_path / "fleet", tenants=40)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "auditor", "run", "--all-tenants", "--config", str(config),
+                             "--offline", "--format", "json,pdf", "--output", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert wait_for(lambda: _layout_children(proc.pid) or proc.poll() is not None, limit=120)
+        layout = _layout_children(proc.pid)
+        assert layout, "the layout process was never seen"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "interrupted by SIGTERM" in err and "Traceback" not in err
+    assert wait_for(lambda: not any(running(pid) for pid in layout), limit=30), "the layout process outlived the run"
+    assert not out.exists() or list(out.iterdir()) == []
