@@ -176,7 +176,8 @@ class StripeSource:
                 params["starting_after"] = after
             return client.raw_request("get", "/v1/events", **params)
 
-        items, ev.failed_events_error, truncated = self._paginate(page, "/v1/events", key, budget, MAX_EVENT_PAGES)
+        items, ev.failed_events_error, truncated = self._paginate(page, "/v1/events", key, budget, MAX_EVENT_PAGES,
+                                                                  partial_ok=True)
         if items is not None:
             ev.failed_events, ev.failed_events_error = _parse(lambda: [_event(i) for i in items], "/v1/events")
             ev.failed_events_truncated = truncated
@@ -193,8 +194,9 @@ class StripeSource:
             return client
 
     def _paginate(self, fetch: Callable[[str | None], Any], path: str, key: str, budget: _Budget,
-                  max_pages: int) -> tuple[list[Any] | None, FetchError | None, bool]:
-        """Every item of a Stripe list, page by page; stops (truncated) after ``max_pages``."""
+                  max_pages: int, partial_ok: bool = False) -> tuple[list[Any] | None, FetchError | None, bool]:
+        """Every item of a Stripe list, page by page; stops (truncated) after ``max_pages``, or past the
+        record's total of answers (``max_record_bytes``): then truncated if ``partial_ok``, else an error."""
         items: list[Any] = []
         seen: set[str] = set()
         after: str | None = None
@@ -216,6 +218,12 @@ class StripeSource:
             items.extend(data)
             if not page.get("has_more") or not data:
                 return items, None, False
+            if budget.received > self.max_record_bytes:  # each page under the cap, yet too much in all
+                if partial_ok:  # enough to judge (failed events): kept, and marked as cut short
+                    return items, None, True
+                return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
+                                        message=f"Stripe's answers for this record are larger than "
+                                                f"{size_text(self.max_record_bytes)} in all"), False
             after = data[-1].get("id") if isinstance(data[-1], dict) else None
             if not after:
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
@@ -234,10 +242,6 @@ class StripeSource:
                 with self._http.deadline(budget.deadline):  # no answer may outlast the record's deadline
                     answer = fetch()
                 budget.received += len(getattr(answer, "body", "") or "")
-                if budget.received > self.max_record_bytes:  # each page under the cap, yet too much in all
-                    return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
-                                            message=f"Stripe's answers for this record are larger than "
-                                                    f"{size_text(self.max_record_bytes)} in all")
                 return _plain(answer), None
             except ReadOnlyViolation as exc:
                 return None, FetchError(kind=ErrorKind.REFUSED, message=str(exc), path=path)

@@ -127,6 +127,24 @@ def test_many_pages_each_under_the_cap_are_stopped_by_a_total_for_the_record() -
     assert ev.account is not None  # what was read before is kept
 
 
+def test_failed_events_over_the_records_total_are_kept_as_a_list_cut_short() -> None:
+    """Failed events are enough to judge WH010 even when there are too many to read: a wrong signing secret
+    fails every event, and big invoices make big pages; so they are kept and marked as cut short."""
+    def events(path: str, query: dict[str, list[str]]) -> Any:
+        after = query.get("starting_after", ["evt_0"])[0]
+        first = int(after.split("_")[1]) + 1
+        data = [make_event(f"evt_{n}", "invoice.paid", 1700000000) | {"data": {"object": {"memo": "m" * 4000}}}
+                for n in range(first, first + 10)]
+        return {"object": "list", "data": data, "has_more": True, "url": path}
+
+    answers = {"/v1/account": _account, "/v1/webhook_endpoints": _no_events, "/v1/events": events}
+    with _Stripe(answers) as server:
+        ev = _collect(server, max_answer_bytes=64 << 10, max_record_bytes=256 << 10)
+        pages = server.requests["/v1/events"]
+    assert ev.failed_events_error is None and ev.failed_events_truncated
+    assert len(ev.failed_events) == 10 * pages and pages <= 8
+
+
 def test_an_endpoint_list_that_never_ends_is_an_error_not_a_complete_list(monkeypatch) -> None:
     """A cursor that always advances to new IDs: after the last page read, the list was reported as complete
     (10,000 endpoints by default; Stripe allows 16), and the rules judged a list cut off anywhere."""
