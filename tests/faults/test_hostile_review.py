@@ -32,10 +32,10 @@ from auditor.evidence import ErrorKind, RecordEvidence
 from auditor.history import stored_runs
 from auditor.logs import setup_logging
 from auditor.parallel import in_processes
-from tests.faults.fleet import build_fleet
+from tests.faults.fleet import build_fleet, live_key
 from tests.faults.test_signals import ROOT, children_of, running, wait_for
 from tests.rules.builders import secret
-from tests.stub_stripe import make_account, make_endpoint, make_event
+from tests.stub_stripe import StubStripe, make_account, make_endpoint, make_event
 
 KEY = "sk_test_5" + "1AbCdEfGhIjKlMnO" + "R" * 30
 TENANT = Tenant(company_id="ACME0000000000000001", name="Acme", contact=None)
@@ -274,6 +274,29 @@ def test_a_history_file_nested_too_deeply_is_skipped_and_the_scheduled_run_goes_
     assert "skipping unreadable history file" in err and "nested too deeply" in err
     assert (tmp_path / "out" / "results.json").is_file() and len(stored_runs(history)) == 2
     hostile.unlink()  # the suite checks every history file it finds against the schema
+
+
+# --- strings that no output can encode ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_lone_surrogate_in_stripes_strings_does_not_end_the_fleets_run(tmp_path, capsys, processes) -> None:
+    """JSON allows "\\ud800"; no UTF-8 output can hold it: one tenant's business name ended the run with
+    exit 70 and no report for anyone (forked: 'a worker process failed')."""
+    config, world, _ = build_fleet(tmp_path / "fleet", tenants=2)
+    key = live_key(world, 0)
+    world[key]["account"]["business_profile"]["name"] = "Acme \udfff GmbH"
+    world[key]["webhook_endpoints"][0]["description"] = "evil \ud800"
+    out = tmp_path / "out"
+    with StubStripe(world) as stub:
+        code = main(["run", "--all-tenants", "--config", str(config), "--stripe-api-base", stub.url,
+                     "--format", "json,html", "--output", str(out), "--processes", processes, "--workers", "4"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    text = (out / "results.json").read_text(encoding="utf-8")
+    assert [r["status"] for r in json.loads(text)["records"]] == ["pass"] * 4
+    assert '"Acme \ufffd GmbH"' in text and '"evil \ufffd"' in text  # shown as the replacement character
+    assert (out / "report.html").is_file()
 
 
 # --- a worker that dies in the middle of sending a result --------------------------------------------
