@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from auditor.logcontext import RecordContextFilter
@@ -72,9 +73,23 @@ def setup_logging(verbosity: int, log_format: str = "text") -> None:
 
 
 def _silence_sdk_console() -> None:
-    """``STRIPE_LOG=debug`` makes the SDK print raw bodies to stderr itself, past every formatter: only logging stays."""
+    """``STRIPE_LOG=debug`` makes the SDK print raw bodies to stderr itself, past every formatter: only logging stays.
+
+    The SDK also formats every answer's whole body for its debug log before asking whether anyone
+    listens (decoded, then ``repr``-ed: up to ten times the size cap per answer, on every thread):
+    its log calls now format only when the ``stripe`` logger is enabled for their level (``-vv``).
+    """
     import stripe
-    from stripe import _util
+    from stripe import _api_requestor, _util
 
     stripe.log = None
     _util.STRIPE_LOG = None
+    _api_requestor.log_debug = _only_if_enabled(_util.log_debug, logging.DEBUG)  # type: ignore[attr-defined]
+    _api_requestor.log_info = _only_if_enabled(_util.log_info, logging.INFO)  # type: ignore[attr-defined]
+
+
+def _only_if_enabled(log: Callable[..., None], level: int) -> Callable[..., None]:
+    def log_if_enabled(message: str, **params: object) -> None:
+        if logging.getLogger("stripe").isEnabledFor(level):
+            log(message, **params)
+    return log_if_enabled

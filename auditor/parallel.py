@@ -82,7 +82,7 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
                 child = open_pipes[reader]
                 try:
                     i, text, error = reader.recv()
-                except EOFError:  # the child is gone, and all it sent has been read
+                except (EOFError, OSError):  # the child is gone (OSError: it died in the middle of a message)
                     del open_pipes[reader]
                     reason = child.end()
                     yield from ((i, lost(i, reason)) for i in sorted(child.undelivered))

@@ -121,7 +121,7 @@ def _secret_of(written: str) -> str:
 
 
 def scrub_model(model: _Model) -> _Model:
-    """A copy of a model with every string in it scrubbed (keys of mappings included).
+    """A copy of a model with every string in it scrubbed (keys of mappings included), lone surrogates replaced.
 
     Evidence enters through this: Stripe's strings are masked before anything
     diffs, highlights, wraps or logs them, since those split a secret into pieces
@@ -132,9 +132,17 @@ def scrub_model(model: _Model) -> _Model:
 
 def _scrub_tree(value: Any) -> Any:
     if isinstance(value, str):
-        return scrub(value)
+        return scrub(_whole_characters(value))
     if isinstance(value, dict):
         return {_scrub_tree(k): _scrub_tree(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_scrub_tree(v) for v in value]
     return value
+
+
+def _whole_characters(text: str) -> str:
+    """Lone surrogates (JSON allows ``"\\ud800"``) as U+FFFD: no UTF-8 output could hold them, and one in a
+    single tenant's Stripe strings ended the whole run."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

@@ -154,7 +154,10 @@ class RunResult(BaseModel):
     @classmethod
     def from_json(cls, text: str) -> "RunResult":
         """A saved run; anything but this tool's schema is refused with a ValueError."""
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except RecursionError:  # the decoder recurses once per level: [[[… of a hostile or broken file
+            raise ValueError("its JSON is nested too deeply") from None
         found = data.get("schema") if isinstance(data, dict) else None
         if found != SCHEMA:
             raise ValueError(f"schema is {found!r}, expected {SCHEMA!r}")

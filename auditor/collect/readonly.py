@@ -108,7 +108,7 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
             with response:
                 if 300 <= response.status_code < 400:
                     raise AnswerRefused(_redirect_message(response, url))
-                return read_body(response, self.max_answer_bytes), response.status_code, response.headers
+                return _utf8(read_body(response, self.max_answer_bytes)), response.status_code, response.headers
         except requests.exceptions.Timeout as exc:
             if time.monotonic() >= deadline - _CLOCK_SLACK:  # the total deadline ended it, not one slow read
                 raise AnswerTooSlow(f"the answer was not complete within {deadline - start:.3g} s") from exc
@@ -137,9 +137,24 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
         _refuse(method, url)
 
 
+def _utf8(body: bytes) -> bytes:
+    """The body as valid UTF-8: the SDK's debug log decodes it outside its own error handling, so a proxy's
+    Latin-1 error page raised there; replaced, it is a 5xx retried as usual, or an answer that is not JSON."""
+    if body.isascii():
+        return body
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        return body.decode("utf-8", "replace").encode("utf-8")
+
+
 def _redirect_message(response: requests.Response, url: str) -> str:
     """Where a redirect pointed, as a bare host name (the Location header is the server's text)."""
-    target = urlsplit(urljoin(url, response.headers.get("Location", "")))
+    location = response.headers.get("Location", "").strip()
+    target = urlsplit(urljoin(url, location))
     host = re.sub(r"[^a-z0-9.:\[\]-]", "", (target.hostname or "").lower())[:100] or "an unnamed place"
+    if not location:  # not "to" the API's own host, which urljoin would make of nothing
+        host = "no target (no Location header)"
     return (f"Stripe answered with a redirect (HTTP {response.status_code}) to {host}; the auditor never follows "
             "redirects, so the key was not sent there")

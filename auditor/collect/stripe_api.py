@@ -26,7 +26,7 @@ import requests
 from urllib3.util import parse_url
 import stripe
 
-from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow
+from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow, size_text
 from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
 from auditor.collect import shapes
 from auditor.config import Record, Tenant
@@ -87,6 +87,7 @@ class _Budget:
 
     deadline: float
     requests: int = 0
+    received: int = 0  # characters of Stripe's answers, all pages together
 
 
 @dataclass
@@ -101,6 +102,7 @@ class StripeSource:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    max_record_bytes: int = 3 * DEFAULT_MAX_ANSWER_BYTES  # all answers of a record: 100 pages under the cap add up
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
@@ -152,9 +154,13 @@ class StripeSource:
                 params["starting_after"] = after
             return client.raw_request("get", "/v1/webhook_endpoints", **params)
 
-        items, ev.webhook_endpoints_error, _ = self._paginate(page, "/v1/webhook_endpoints", key, budget,
-                                                              MAX_ENDPOINT_PAGES)
-        if items is not None:
+        items, ev.webhook_endpoints_error, truncated = self._paginate(page, "/v1/webhook_endpoints", key, budget,
+                                                                      MAX_ENDPOINT_PAGES)
+        if truncated:  # Stripe allows 16 endpoints: the rules must not judge a list cut off anywhere
+            ev.webhook_endpoints_error = FetchError(
+                kind=ErrorKind.INVALID_RESPONSE, path="/v1/webhook_endpoints",
+                message=f"the list does not end: more than {MAX_ENDPOINT_PAGES} pages of webhook endpoints")
+        elif items is not None:
             ev.webhook_endpoints, ev.webhook_endpoints_error = _parse(
                 lambda: [_endpoint(i) for i in items], "/v1/webhook_endpoints")
 
@@ -170,7 +176,8 @@ class StripeSource:
                 params["starting_after"] = after
             return client.raw_request("get", "/v1/events", **params)
 
-        items, ev.failed_events_error, truncated = self._paginate(page, "/v1/events", key, budget, MAX_EVENT_PAGES)
+        items, ev.failed_events_error, truncated = self._paginate(page, "/v1/events", key, budget, MAX_EVENT_PAGES,
+                                                                  partial_ok=True)
         if items is not None:
             ev.failed_events, ev.failed_events_error = _parse(lambda: [_event(i) for i in items], "/v1/events")
             ev.failed_events_truncated = truncated
@@ -187,8 +194,9 @@ class StripeSource:
             return client
 
     def _paginate(self, fetch: Callable[[str | None], Any], path: str, key: str, budget: _Budget,
-                  max_pages: int) -> tuple[list[Any] | None, FetchError | None, bool]:
-        """Every item of a Stripe list, page by page; stops (truncated) after ``max_pages``."""
+                  max_pages: int, partial_ok: bool = False) -> tuple[list[Any] | None, FetchError | None, bool]:
+        """Every item of a Stripe list, page by page; stops (truncated) after ``max_pages``, or past the
+        record's total of answers (``max_record_bytes``): then truncated if ``partial_ok``, else an error."""
         items: list[Any] = []
         seen: set[str] = set()
         after: str | None = None
@@ -200,6 +208,9 @@ class StripeSource:
             if not isinstance(data, list):
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                         message="the answer is not a Stripe list object"), False
+            if len(data) > PAGE_SIZE:  # Stripe never sends more than asked: tiny items would pile up by the million
+                return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path, message=f"a page holds "
+                                        f"{len(data)} items, more than the {PAGE_SIZE} asked for"), False
             if _repeats(data, seen):
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
                                         message="the list does not advance: a page repeated items already "
@@ -207,6 +218,12 @@ class StripeSource:
             items.extend(data)
             if not page.get("has_more") or not data:
                 return items, None, False
+            if budget.received > self.max_record_bytes:  # each page under the cap, yet too much in all
+                if partial_ok:  # enough to judge (failed events): kept, and marked as cut short
+                    return items, None, True
+                return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
+                                        message=f"Stripe's answers for this record are larger than "
+                                                f"{size_text(self.max_record_bytes)} in all"), False
             after = data[-1].get("id") if isinstance(data[-1], dict) else None
             if not after:
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
@@ -223,7 +240,9 @@ class StripeSource:
             budget.requests += 1
             try:
                 with self._http.deadline(budget.deadline):  # no answer may outlast the record's deadline
-                    return _plain(fetch()), None
+                    answer = fetch()
+                budget.received += len(getattr(answer, "body", "") or "")
+                return _plain(answer), None
             except ReadOnlyViolation as exc:
                 return None, FetchError(kind=ErrorKind.REFUSED, message=str(exc), path=path)
             except stripe.StripeError as exc:
