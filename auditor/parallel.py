@@ -16,7 +16,7 @@ import sys
 import threading
 import traceback
 from multiprocessing import connection as mp_connection
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -49,12 +49,27 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
         threading.Thread(target=worker, name=f"audit-{n}", daemon=True).start()
     try:
         for _ in range(len(indices)):
-            i, result, error = done.get()
+            i, result, error = _get(done)
             if error is not None:
                 raise error
             yield i, result  # type: ignore[misc]
     finally:
         stop.set()
+
+
+# The kernel may deliver SIGINT/SIGTERM to any thread; Python runs the handler only when the main thread
+# executes bytecode again, so the main thread never blocks longer than this in one wait (it would otherwise
+# sleep through Ctrl-C until the next result arrives, which against a Stripe that never answers is never).
+SIGNAL_POLL = 0.25
+
+
+def _get(done: "queue.SimpleQueue[Any]") -> Any:
+    """The next item; wakes every SIGNAL_POLL seconds so that a pending signal handler runs."""
+    while True:
+        try:
+            return done.get(timeout=SIGNAL_POLL)
+        except queue.Empty:
+            continue
 
 
 def in_processes(count: int, work: Callable[[int], T], workers: int, processes: int,
@@ -78,7 +93,7 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
             children.append(_Child.start(context, list(range(k, count, processes)), work, per_child, encode))
         open_pipes = {child.reader: child for child in children}
         while open_pipes:
-            for reader in mp_connection.wait(list(open_pipes)):
+            for reader in mp_connection.wait(list(open_pipes), timeout=SIGNAL_POLL):
                 child = open_pipes[reader]
                 try:
                     i, text, error = reader.recv()

@@ -46,3 +46,46 @@ def test_sigint_stops_without_waiting_for_stripe_and_writes_nothing(tmp_path) ->
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists() or list(out.iterdir()) == []
+
+
+_SIGNAL_TO_A_WORKER = r"""
+import signal, sys, threading
+from auditor.parallel import in_threads
+
+never = threading.Event()
+started = threading.Barrier(3)
+
+def stop(signum, frame):
+    raise KeyboardInterrupt
+
+def work(i):
+    started.wait()
+    never.wait()  # Stripe never answers
+
+def deliver_to_a_worker():
+    started.wait()
+    worker = next(t for t in threading.enumerate() if t.name.startswith("audit-"))
+    signal.pthread_kill(worker.ident, signal.SIGUSR1)  # the kernel may pick any thread for a process signal
+
+signal.signal(signal.SIGUSR1, stop)
+threading.Thread(target=deliver_to_a_worker, daemon=True).start()
+try:
+    list(in_threads([0, 1], work, workers=2))
+except KeyboardInterrupt:
+    print("stopped")
+    sys.exit(130)
+"""
+
+
+def test_a_signal_the_kernel_hands_to_a_worker_thread_still_stops_the_run() -> None:
+    """The handler runs only when the main thread runs bytecode: waiting for a result must not sleep through it.
+
+    Deterministic: the signal is sent to a worker thread itself (``pthread_kill``), which is what the kernel
+    may do with Ctrl-C or SIGTERM under load; before the fix the main thread waited for a result forever.
+    """
+    try:
+        proc = subprocess.run([sys.executable, "-c", _SIGNAL_TO_A_WORKER], cwd=ROOT, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the main thread slept through a signal delivered to a worker thread") from None
+    assert (proc.returncode, proc.stdout.strip()) == (130, "stopped"), proc.stderr
