@@ -46,6 +46,8 @@ def run_secret_command(argv: Sequence[str], timeout: float | None = None,
     """Run ``argv`` (no shell) in ``cwd`` and return what it printed, less one final line ending."""
     if not argv or not all(isinstance(a, str) and a for a in argv):
         raise SecretCommandError("the command is an empty list or holds an empty argument")
+    if any("\0" in a for a in argv):  # no program can receive it; Popen would raise a bare ValueError
+        raise SecretCommandError("the command holds a NUL character (\\u0000), which no argument can carry")
     limit = command_timeout() if timeout is None else timeout
     name = argv[0]
     try:

@@ -51,6 +51,19 @@ def test_a_helper_that_keeps_stdout_open_is_killed_with_the_client(tmp_path) -> 
     assert not alive, "the client's helper outlived the failed secret command"
 
 
+def test_a_nul_in_the_argv_is_a_configuration_error_not_a_traceback(tmp_path) -> None:
+    config = tmp_path / "tenants.toml"
+    config.write_text('[[tenants]]\ncompany_id = "NUL1"\n[tenants.stage]\n'
+                      'secret_key = { command = ["op", "read\\u0000op://vault/item"] }\n')
+    result = run_audit(["run", "--all-tenants", "--config", str(config), "--offline", "--format", "json",
+                        "--output", str(tmp_path / "out")], tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "tenant NUL1" in result.stderr and "field stage.secret_key" in result.stderr
+    assert "NUL character" in result.stderr
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
 def test_output_that_is_not_utf8_is_refused_without_showing_it(tmp_path) -> None:
     script = tmp_path / "latin1-client.py"
     script.write_text("import sys; sys.stdout.buffer.write(b'sk_test_\\xe4' + b'L' * 30 + b'\\n')\n")
