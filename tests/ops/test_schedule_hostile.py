@@ -94,3 +94,29 @@ def test_the_wrapper_names_every_exit_code_of_the_main_readme(tmp_path, code, me
                             env={"AUDIT": str(fake), "PATH": "/usr/bin:/bin"}, timeout=60)
     assert result.returncode == code
     assert f"exit {code}: " in result.stderr and meaning in result.stderr
+
+
+def _sample_file_mode(name: str, pattern: str) -> str:
+    import re
+    found = re.search(pattern, (WRAPPER.parent / name).read_text(), re.MULTILINE)
+    assert found, f"{name} leaves the outputs private (0600): node_exporter, another user, cannot read metrics.prom"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("name, pattern", [("plenigo-stripe-audit.cron", r"\bAUDIT_FILE_MODE=([0-7]{3})\s"),
+                                           ("plenigo-stripe-audit.service", r"^Environment=AUDIT_FILE_MODE=([0-7]{3})$")])
+def test_node_exporter_in_the_audits_group_can_read_the_samples_metrics(tmp_path, name, pattern) -> None:
+    """The samples point node_exporter's textfile collector (another user) at the output folder."""
+    from tests.ops import SAMPLES, audit_command
+    mode = _sample_file_mode(name, pattern)
+    result = subprocess.run([*audit_command(), "run", "--all-tenants", "--config", str(SAMPLES / "tenants.toml"),
+                             "--evidence", str(SAMPLES / "evidence"), "--format", "json,prometheus", "--output",
+                             str(tmp_path / "state" / "latest"), "--quiet"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "AUDIT_FILE_MODE": mode})
+    assert result.returncode == 1, result.stderr
+    folder = tmp_path / "state" / "latest"
+    group_can = stat.S_IRGRP | stat.S_IXGRP
+    for path in (tmp_path / "state", folder):
+        assert path.stat().st_mode & group_can == group_can, oct(path.stat().st_mode)
+    metrics = (folder / "metrics.prom").stat().st_mode
+    assert metrics & stat.S_IRGRP and not metrics & (stat.S_IROTH | stat.S_IWGRP)  # the group reads; nobody else
