@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
+import subprocess
 
 import pytest
 
 from auditor.config import load_tenants
-from tests.ops import run_audit
+from tests.ops import ROOT, audit_command, run_audit
 from tests.ops.test_onboard import HEADER
 
 PASTED = "sk_live_51" + "Q" * 40
@@ -26,6 +29,34 @@ def test_a_secret_in_a_column_copied_as_entered_is_refused_and_never_repeated(tm
     assert "looks like a Stripe secret" in result.stderr and "the cell is not shown" in result.stderr
     assert "Q" * 20 not in result.stdout + result.stderr and "W" * 20 not in result.stdout + result.stderr
     assert not (tmp_path / "tenants.toml").exists()
+
+
+def test_escape_sequences_in_a_cell_are_shown_not_sent_to_the_terminal(tmp_path) -> None:
+    """On a terminal click passes escapes through; a company_id cell must not clear the screen or retitle it."""
+    (tmp_path / "tenants.csv").write_text(HEADER + "\nAC\x1b[2J\x1b]0;pwned\x07ME1,Acme,,,,sk-not-a-ref,,,,,\n")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*audit_command(), "import", "tenants.csv"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=slave, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(slave)
+    output = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 120)
+            if not ready:
+                break  # bounded: the assertions below then fail with what arrived
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(master)
+        proc.wait(timeout=120)
+    assert proc.returncode == 2, output
+    assert b"\x1b" not in output and b"\x07" not in output, output
+    assert b"AC\\x1b[2J" in output
 
 
 def test_a_windows_export_with_bom_crlf_and_a_quoted_line_break_loads_as_entered(tmp_path) -> None:
