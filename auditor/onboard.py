@@ -26,7 +26,7 @@ RECORD_FIELDS = ("account_id", "publishable_key", "secret_key", "signing_secret"
 SECRET_FIELDS = ("secret_key", "signing_secret")
 COLUMNS = ("company_id", "name", "contact") + tuple(f"{e}_{f}" for e in ENVIRONMENTS for f in RECORD_FIELDS)
 # a Stripe secret in a column that is copied into the tenant file (a shifted row, the wrong key pasted)
-_SECRET_PREFIX = re.compile(r"(?:sk|rk)_(?:live|test)_|whsec_", re.IGNORECASE)
+_SECRET_PREFIX = re.compile(r"(?:(?:sk|rk)_(?:live|test)_|whsec_)[A-Za-z0-9]{8,}", re.IGNORECASE)
 
 STARTER = '''\
 # plenigo Stripe auditor: tenant file. One [[tenants]] table per tenant (plenigo companyID).
@@ -197,6 +197,9 @@ def secret_reference(text: str) -> tuple[dict[str, object] | None, str | None]:
                       "a secret itself does not belong in a CSV) — the cell is not shown")
     if not rest:
         return None, f"{kind}: names nothing"
+    if _SECRET_PREFIX.search(rest):  # `command:echo sk_live_…` is the secret itself, written into the file
+        return None, (f"{kind}: holds what looks like a Stripe secret (sk_…, rk_…, whsec_…); a reference names "
+                      f"where the secret is, it does not contain it — the cell is not shown")
     if kind == "env":
         if not all(c.isalnum() or c == "_" for c in rest) or rest[0].isdigit():
             return None, "env: needs a variable name (letters, digits, underscores)"

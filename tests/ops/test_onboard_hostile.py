@@ -74,3 +74,14 @@ def test_a_windows_export_with_bom_crlf_and_a_quoted_line_break_loads_as_entered
         del os.environ["WIN_SK"]
     assert tenant.name == 'Fenster "Quote" \\ GmbH\r\nZweite Zeile'
     assert tenant.records[next(iter(tenant.records))].publishable_key == "pk_test_51Win "  # as entered
+
+
+@pytest.mark.parametrize("cell", [f"command:echo {PASTED}", f"command:printf %s whsec_{'Q' * 32}", f"file:{PASTED}"],
+                         ids=["command-echo", "command-printf", "file"])
+def test_a_reference_that_contains_the_secret_itself_is_refused(tmp_path, cell) -> None:
+    (tmp_path / "tenants.csv").write_text(HEADER + f"\nACME0000000000000001,Acme,,,,{cell},,,,,\n")
+    result = run_audit(["import", "tenants.csv"], tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "column stage_secret_key" in result.stderr and "looks like a Stripe secret" in result.stderr
+    assert "Q" * 20 not in result.stdout + result.stderr
+    assert not (tmp_path / "tenants.toml").exists()
