@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shlex
 import tomllib
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ ENVIRONMENTS = ("stage", "live")
 RECORD_FIELDS = ("account_id", "publishable_key", "secret_key", "signing_secret")
 SECRET_FIELDS = ("secret_key", "signing_secret")
 COLUMNS = ("company_id", "name", "contact") + tuple(f"{e}_{f}" for e in ENVIRONMENTS for f in RECORD_FIELDS)
+# a Stripe secret in a column that is copied into the tenant file (a shifted row, the wrong key pasted)
+_SECRET_PREFIX = re.compile(r"(?:(?:sk|rk)_(?:live|test)_|whsec_)[A-Za-z0-9]{8,}", re.IGNORECASE)
 
 STARTER = '''\
 # plenigo Stripe auditor: tenant file. One [[tenants]] table per tenant (plenigo companyID).
@@ -141,11 +144,14 @@ def _parse_row(raw: dict[str | None, str | None], where: str) -> tuple[_Row | No
     if raw.get(None):
         return None, [f"{where}: more cells than the header has columns"]
     values = {k: (v or "") for k, v in raw.items() if k is not None}
+    pasted = _blank_pasted_secrets(values)
     company_id = values.get("company_id", "").strip()
     label = f"{where} (company_id {company_id})" if company_id else where
-    problems = []
+    problems = [f"{label}: column {column}: holds what looks like a Stripe secret (sk_…, rk_…, whsec_…); secrets "
+                f"belong in the secret columns, as references — the cell is not shown" for column in pasted]
     if not company_id:
-        problems.append(f"{where}: column company_id: empty")
+        if "company_id" not in pasted:
+            problems.append(f"{where}: column company_id: empty")
     elif not (company_id.isascii() and company_id.isalnum()):
         problems.append(f"{where}: column company_id: only ASCII letters and digits, as in the Merchant Backend "
                         f"URL; found {company_id!r}")
@@ -170,6 +176,15 @@ def _parse_row(raw: dict[str | None, str | None], where: str) -> tuple[_Row | No
     return (row if company_id and not problems else None), problems
 
 
+def _blank_pasted_secrets(values: dict[str, str]) -> list[str]:
+    """The columns copied as entered that hold a Stripe secret; blanked, so that nothing repeats or writes it."""
+    secret_columns = {f"{env}_{name}" for env in ENVIRONMENTS for name in SECRET_FIELDS}
+    pasted = [c for c in values if c not in secret_columns and _SECRET_PREFIX.search(values[c])]
+    for column in pasted:
+        values[column] = ""
+    return pasted
+
+
 def secret_reference(text: str) -> tuple[dict[str, object] | None, str | None]:
     """``env:NAME`` / ``file:path`` / ``command:client args`` as the tenant file's table, or the problem.
 
@@ -182,6 +197,9 @@ def secret_reference(text: str) -> tuple[dict[str, object] | None, str | None]:
                       "a secret itself does not belong in a CSV) — the cell is not shown")
     if not rest:
         return None, f"{kind}: names nothing"
+    if _SECRET_PREFIX.search(rest):  # `command:echo sk_live_…` is the secret itself, written into the file
+        return None, (f"{kind}: holds what looks like a Stripe secret (sk_…, rk_…, whsec_…); a reference names "
+                      f"where the secret is, it does not contain it — the cell is not shown")
     if kind == "env":
         if not all(c.isalnum() or c == "_" for c in rest) or rest[0].isdigit():
             return None, "env: needs a variable name (letters, digits, underscores)"

@@ -161,4 +161,9 @@ class RunResult(BaseModel):
         found = data.get("schema") if isinstance(data, dict) else None
         if found != SCHEMA:
             raise ValueError(f"schema is {found!r}, expected {SCHEMA!r}")
+        try:  # a lone surrogate escape (\ud800) parses as JSON but is no text: every renderer would crash on it
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"it holds a lone surrogate escape (\\u{ord(exc.object[exc.start]):04x}), "
+                             f"which is not a character") from None
         return cls.model_validate(data)

@@ -46,6 +46,8 @@ def run_secret_command(argv: Sequence[str], timeout: float | None = None,
     """Run ``argv`` (no shell) in ``cwd`` and return what it printed, less one final line ending."""
     if not argv or not all(isinstance(a, str) and a for a in argv):
         raise SecretCommandError("the command is an empty list or holds an empty argument")
+    if any("\0" in a for a in argv):  # no program can receive it; Popen would raise a bare ValueError
+        raise SecretCommandError("the command holds a NUL character (\\u0000), which no argument can carry")
     limit = command_timeout() if timeout is None else timeout
     name = argv[0]
     try:
@@ -55,13 +57,15 @@ def run_secret_command(argv: Sequence[str], timeout: float | None = None,
         raise SecretCommandError(f"command {name!r} was not found (is its client installed and on PATH?)") from None
     except OSError as exc:
         raise SecretCommandError(f"command {name!r} cannot be run ({exc.strerror or type(exc).__name__})") from None
+    finished = False
     try:
         raw = _read_capped(proc, limit, max_bytes, name)
         code = proc.wait(timeout=max(0.1, limit))
+        finished = True
     except subprocess.TimeoutExpired:
         raise SecretCommandError(f"command {name!r} did not finish within {limit:g} s") from None
     finally:
-        _stop(proc)
+        _stop(proc, finished)
     if code != 0:
         raise SecretCommandError(f"command {name!r} failed with exit code {code} (its output is not shown: "
                                  f"it may hold the secret; run it by hand to see why)")
@@ -95,9 +99,14 @@ def _read_capped(proc: subprocess.Popen[bytes], limit: float, max_bytes: int, na
             chunks.append(chunk)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the command and anything it started (its own session), and reap it."""
-    if proc.poll() is None:
+def _stop(proc: subprocess.Popen[bytes], finished: bool) -> None:
+    """Unless it finished, kill the command and anything it started (its own group), then reap it.
+
+    The group is killed even when the client itself has exited: a helper it forked may hold standard
+    output open (which is why we gave up) and would otherwise outlive the run. The client is reaped
+    only afterwards, so its unreaped PID keeps the group's ID from being reused by another process.
+    """
+    if not finished:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

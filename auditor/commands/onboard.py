@@ -9,6 +9,7 @@ import click
 from auditor.atomic import write_text_atomic
 from auditor.onboard import STARTER, CsvImportError, csv_to_toml
 from auditor.results import ExitCode
+from auditor.terminal import visible
 
 
 class OnboardingError(click.ClickException):
@@ -17,7 +18,7 @@ class OnboardingError(click.ClickException):
     exit_code = ExitCode.USAGE
 
     def show(self, file: object = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+        click.echo(visible(f"error: {self.message}", lines=True), err=True)  # CSV cells may hold escapes
 
 
 @click.command("init")
