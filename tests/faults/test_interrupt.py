@@ -16,6 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 PATHS = ["/v1/account", "/v1/webhook_endpoints", "/v1/events"]
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The child starts with SIGINT's default action, as a command typed in a terminal does.
+
+    A shell without job control starts background commands with SIGINT ignored, and a
+    Python started that way keeps ignoring it (no KeyboardInterrupt): a suite run as
+    ``make test &`` would otherwise fail this test, which looked like a flake under load.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_stops_without_waiting_for_stripe_and_writes_nothing(tmp_path) -> None:
     """Stripe never answers and the auditor would wait 300 s per read: only the interrupt can end the run.
 
@@ -31,7 +41,7 @@ def test_sigint_stops_without_waiting_for_stripe_and_writes_nothing(tmp_path) ->
             [sys.executable, "-m", "auditor", "run", "--all-tenants", "--config", str(config), "--stripe-api-base",
              stub.url, "--workers", "4", "--timeout", "300", "--format", "json,html", "--output", str(out)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=_ctrl_c_as_in_a_terminal,
         )
         deadline = time.monotonic() + 30
         while len(stub.requests) < 4 and time.monotonic() < deadline:  # wait until reads are in flight
