@@ -39,6 +39,13 @@ def _fake(tmp_path: Path, body: str) -> Path:
     return script
 
 
+def _default_stop_signals() -> None:
+    """As a scheduler starts a job: a suite run by a shell without job control would pass SIGINT on ignored,
+    and a shell may not trap a signal ignored on entry."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _wait_for(path: Path) -> None:
     for _ in range(1200):  # a bound on a hung test, not a speed requirement
         if path.exists():
@@ -67,7 +74,7 @@ def test_a_stop_request_to_the_wrapper_alone_reaches_the_audit(tmp_path, shell, 
     with open(log, "wb") as stderr_file:  # a file, not a pipe: an orphaned audit must not hold the test open
         wrapper = subprocess.Popen([shell, str(WRAPPER), "--all-tenants"], cwd=tmp_path, env={"AUDIT": str(fake),
                                    "PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=stderr_file, start_new_session=True)
+                                   stderr=stderr_file, start_new_session=True, preexec_fn=_default_stop_signals)
     try:
         _wait_for(tmp_path / "ready")
         time.sleep(0.2)  # the shell reaches `wait` (a signal before it is handled just as well)
