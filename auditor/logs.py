@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 
 from auditor.redact import scrub
 from auditor.terminal import visible
@@ -43,10 +44,11 @@ def setup_logging(verbosity: int) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("stripe").setLevel(level)
-    _silence_sdk_console()
+    if "stripe" in sys.modules:  # else auditor.collect.stripe_api does it when it imports the SDK
+        silence_sdk_console()
 
 
-def _silence_sdk_console() -> None:
+def silence_sdk_console() -> None:
     """``STRIPE_LOG=debug`` makes the SDK print raw bodies to stderr itself, past every formatter: only logging stays."""
     import stripe
     from stripe import _util

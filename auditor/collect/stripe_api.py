@@ -33,12 +33,14 @@ from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
 from auditor.collect import shapes
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
+from auditor.logs import silence_sdk_console
 from auditor.parallel import HelperThreads
 from auditor.redact import mask, scrub, scrub_model
 from rules.guide import REQUIRED_EVENTS
 from rules.text import stray_characters
 
 log = logging.getLogger(__name__)
+silence_sdk_console()  # the SDK is imported only when Stripe is asked; from then on only logging speaks for it
 
 DEFAULT_API_BASE = stripe.DEFAULT_API_BASE  # https://api.stripe.com
 PAGE_SIZE = 100
