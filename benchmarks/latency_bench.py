@@ -12,6 +12,7 @@ the same run, so the ratio holds on a loaded machine.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,12 +36,28 @@ SEQUENTIAL = ("import sys, auditor.collect.stripe_api as s\n"
               "sys.exit(main(sys.argv[1:]))\n")
 
 
-def median_seconds(cmd: list[str], repeat: int) -> float:
-    times = []
+EAGER = ("import sys\n"  # the start-up before lazy subcommands: every command module imported up front
+         "import auditor.commands.run, auditor.commands.rules, auditor.commands.report, auditor.commands.checklist\n"
+         "import auditor.commands.diff, auditor.commands.schema, auditor.commands.onboard\n"
+         "from auditor.cli import main\n"
+         "sys.exit(main(sys.argv[1:]))\n")
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def median_seconds(cmd: list[str], repeat: int, cpu: list[float] | None = None) -> float:
+    """Median wall seconds of ``repeat`` runs; the median CPU seconds are appended to ``cpu`` if given."""
+    times, used = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, before = time.perf_counter(), cpu_seconds()
         subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
+        used.append(cpu_seconds() - before)
+    if cpu is not None:
+        cpu.append(statistics.median(used))
     return statistics.median(times)
 
 
@@ -49,8 +66,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--latency", type=float, default=0.3)
     args = parser.parse_args()
-    print(f"audit --help: {median_seconds([PY, '-m', 'auditor', '--help'], args.repeat):.3f} s (median of "
-          f"{args.repeat}); python -c pass: {median_seconds([PY, '-c', 'pass'], args.repeat):.3f} s")
+    cpu: list[float] = []
+    lazy = median_seconds([PY, "-m", "auditor", "--help"], args.repeat, cpu)
+    eager = median_seconds([PY, "-c", EAGER, "--help"], args.repeat, cpu)
+    bare = median_seconds([PY, "-c", "pass"], args.repeat, cpu)
+    print(f"audit --help (median of {args.repeat}): {lazy:.3f} s wall / {cpu[0]:.3f} s CPU; with every command "
+          f"imported up front (before) {eager:.3f} s / {cpu[1]:.3f} s CPU; python -c pass {bare:.3f} s / {cpu[2]:.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
         config, world, _ = build_fleet(Path(tmp) / "fleet", 1)
         stub, url = start_stub(world, args.latency, Path(tmp))
@@ -60,12 +81,31 @@ def main() -> None:
             median_seconds([PY, "-m", "auditor", *checklist], 1)  # warm the file cache
             parallel = median_seconds([PY, "-m", "auditor", *checklist], args.repeat)
             sequential = median_seconds([PY, "-c", SEQUENTIAL, *checklist], args.repeat)
+            reads = {mode: collect_seconds(config, url, mode, args.repeat) for mode in (True, False)}
         finally:
             stub.terminate()
             stub.wait()
     print(f"audit checklist, one tenant, {args.latency * 1000:.0f} ms per request: reads at once {parallel:.2f} s, "
           f"one after the other {sequential:.2f} s (x{sequential / parallel:.2f}); "
           f"one round trip + start-up would be {args.latency:.2f} s + start-up")
+    print(f"the record's reads alone (StripeSource.collect in-process, median): at once {reads[True]:.2f} s, "
+          f"one after the other {reads[False]:.2f} s (x{reads[False] / reads[True]:.2f})")
+
+
+def collect_seconds(config: Path, url: str, parallel: bool, repeat: int) -> float:
+    """Wall seconds of collecting one live record, in this process (no start-up), median of ``repeat``."""
+    from auditor.collect.stripe_api import StripeSource
+    from auditor.config import Environment, load_tenants
+
+    tenant = load_tenants(config)[0]
+    source = StripeSource(api_base=url, parallel_reads=parallel)
+    source.collect(tenant, tenant.record(Environment.LIVE))  # connections opened, imports done
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        source.collect(tenant, tenant.record(Environment.LIVE))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 if __name__ == "__main__":
