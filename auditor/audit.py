@@ -53,7 +53,7 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
     """
     fleet = fleet or FleetIndex.build(plan.tenants)
     jobs = plan.records()
-    spool = RecordSpool(len(jobs)) if len(jobs) > plan.spool_above else None
+    spool = RecordSpool(len(jobs), [t.company_id for t, _ in jobs]) if len(jobs) > plan.spool_above else None
     results: list[RecordResult | None] = [None] * (0 if spool else len(jobs))
 
     def audit_one(index: int) -> RecordResult:

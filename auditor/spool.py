@@ -11,18 +11,26 @@ after decoding (a waiver) is stored again by assigning it to its index.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, MutableSequence
+from collections.abc import Iterator, MutableSequence, Sequence
 from typing import IO, Any, overload
 
 from auditor.results import RecordResult
 
 
+def records_of(records: Sequence[RecordResult], company_id: str) -> list[RecordResult]:
+    """The records of one tenant, from a list or (without reading the others) from a spool."""
+    if isinstance(records, RecordSpool):
+        return records.of_company(company_id)
+    return [r for r in records if r.company_id == company_id]
+
+
 class RecordSpool(MutableSequence[RecordResult]):
     """``size`` record results, stored as JSON lines in a temporary file, decoded on access."""
 
-    def __init__(self, size: int, directory: str | None = None):
+    def __init__(self, size: int, companies: list[str] | None = None, directory: str | None = None):
         self._file: IO[bytes] = tempfile.TemporaryFile(dir=directory)  # mkstemp: 0600, unlinked at once
         self._where: list[tuple[int, int] | None] = [None] * size  # index -> (offset, length)
+        self._companies: list[str | None] = list(companies) if companies is not None else [None] * size
 
     def put(self, index: int, text: str) -> None:
         """Store the JSON of record ``index`` (a later put for the same index replaces it)."""
@@ -33,8 +41,14 @@ class RecordSpool(MutableSequence[RecordResult]):
 
     def complete(self) -> "RecordSpool":
         """Drop the places that never got a record (a run cut short), keeping the order of the rest."""
-        self._where = [w for w in self._where if w is not None]
+        kept = [n for n, w in enumerate(self._where) if w is not None]
+        self._where, self._companies = [self._where[n] for n in kept], [self._companies[n] for n in kept]
         return self
+
+    def of_company(self, company_id: str) -> list[RecordResult]:
+        """One tenant's records, decoding only those (a per-tenant email must not read the fleet per tenant)."""
+        return [record for n, cid in enumerate(self._companies)
+                if cid in (company_id, None) and (record := self[n]).company_id == company_id]
 
     def __len__(self) -> int:
         return len(self._where)

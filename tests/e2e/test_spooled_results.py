@@ -47,6 +47,22 @@ def test_a_run_cut_short_keeps_the_records_it_has_and_the_file_is_private() -> N
     assert stat.S_IMODE(os.fstat(spool._file.fileno()).st_mode) == 0o600
 
 
+def test_one_tenants_records_are_read_without_reading_the_others() -> None:
+    """Per-tenant email cuts the run per contact: reading the whole spool each time would be quadratic."""
+    from auditor.mail import tenant_run
+    from auditor.results import RunResult
+
+    spool = RecordSpool(3, companies=["C0", "C1", "C0"])
+    spool.put(0, record(0).model_dump_json())
+    spool.put(1, "not a record: decoding it would fail")
+    spool.put(2, record(0, RecordStatus.FAIL).model_dump_json())
+    run = RunResult()
+    run.records = spool  # type: ignore[assignment]
+    mine = tenant_run(run, "C0")
+    assert [r.status for r in mine.records] == [RecordStatus.PASS, RecordStatus.FAIL]
+    assert mine.summary == {"records": 2, "pass": 1, "fail": 1, "error": 0}
+
+
 def _results_json(run) -> dict:
     data = json.loads(b"".join(JsonRenderer().chunks(run, RenderOptions())))
     data.pop("generated_at"), data.pop("duration_seconds")
