@@ -19,6 +19,7 @@ from auditor.evidence import ErrorKind, FetchError, RecordEvidence
 from auditor.logcontext import record_context
 from auditor.parallel import default_processes, in_processes, in_threads
 from auditor.results import RecordResult, RunResult
+from auditor.spool import RecordSpool
 from rules.base import FleetIndex, RecordContext, Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class AuditPlan:
     config_path: str | None = None
     mode: str = "online"
     processes: int | None = None  # None: decided by the fleet's size (auditor.parallel.default_processes)
+    spool_above: int = 400  # more records than this: results go to a file as they come (auditor.spool)
 
     def records(self) -> list[tuple[Tenant, Record]]:
         """Every (tenant, record) to audit, in file order, stage before live."""
@@ -52,7 +54,8 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
     """
     fleet = fleet or FleetIndex.build(plan.tenants)
     jobs = plan.records()
-    results: list[RecordResult | None] = [None] * len(jobs)
+    spool = RecordSpool(len(jobs), [t.company_id for t, _ in jobs]) if len(jobs) > plan.spool_above else None
+    results: list[RecordResult | None] = [None] * (0 if spool else len(jobs))
 
     def audit_one(index: int) -> RecordResult:
         tenant, record = jobs[index]
@@ -64,19 +67,31 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
 
     processes = plan.processes or default_processes(len(jobs), plan.workers)
     if processes > 1:
+        decode = _as_text if spool is not None else RecordResult.model_validate_json  # spooled as the child sent it
         finished = in_processes(len(jobs), audit_one, plan.workers, processes,
-                                encode=RecordResult.model_dump_json, decode=RecordResult.model_validate_json,
-                                lost=lost_one)
+                                encode=RecordResult.model_dump_json, decode=decode, lost=lost_one)
     else:
         finished = in_threads(list(range(len(jobs))), audit_one, plan.workers)
     for index, result in finished:
-        results[index] = result
+        if spool is not None:
+            text = result if isinstance(result, str) else result.model_dump_json()
+            spool.put(index, text)
+            result = RecordResult.model_validate_json(text) if progress and isinstance(result, str) else result
+        else:
+            results[index] = result
         if progress:
             progress(result)
     run = RunResult(tool_version=__version__, config=plan.config_path, mode=plan.mode,
                     records=[r for r in results if r is not None])
+    if spool is not None:
+        run.records = spool.complete()  # type: ignore[assignment]  # a Sequence of RecordResult, read on access
     run.summarise()
     return run
+
+
+def _as_text(text: str) -> str:
+    """A result as a worker process sent it: stored in the spool without being decoded in between."""
+    return text
 
 
 def audit_record(tenant: Tenant, record: Record, source: EvidenceSource, fleet: FleetIndex,

@@ -2,30 +2,69 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import traceback
+from typing import Any
 
 import click
 
 from auditor import __version__
 from auditor.atomic import OutputError, files_put_in_place, set_file_mode
-from auditor.commands.checklist import checklist_command
-from auditor.commands.diff import diff_command
-from auditor.commands.report import report_command
-from auditor.commands.rules import explain_command, rules_command
-from auditor.commands.onboard import import_command, init_command
-from auditor.commands.run import run_command
-from auditor.commands.schema import schema_command
-from auditor.logs import setup_logging
 from auditor.redact import scrub
-from auditor.results import ExitCode
 from auditor.signals import Terminated, stop_on_signals
 from auditor.signals import exit_code as interrupt_exit_code
 from auditor.terminal import visible
 
+# name -> (module:attribute, the command's one-line summary for `audit --help`). A command's module (and
+# with it the stripe SDK, pydantic, Jinja2, WeasyPrint) is imported only when that command runs or shows
+# its own help, so `audit --help` and a mistyped command answer at once. tests/cli/test_lazy_commands.py
+# holds each summary to the command's docstring.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("auditor.commands.run:run_command",
+            "Audit tenants' stage and live Stripe records and report every deviation with its fix."),
+    "rules": ("auditor.commands.rules:rules_command",
+              "List the rule catalogue: ID, slug, severity, source, environments, title."),
+    "explain": ("auditor.commands.rules:explain_command",
+                "Explain one rule: what it checks, why it matters, how to fix it."),
+    "report": ("auditor.commands.report:report_command",
+               "Render a saved results.json again (HTML, PDF, JUnit, ...), without asking Stripe."),
+    "checklist": ("auditor.commands.checklist:checklist_command",
+                  "Walk the setup guide for one tenant and environment: every step checked, then READY or NOT READY."),
+    "diff": ("auditor.commands.diff:diff_command",
+             "Compare two saved runs: new failures, resolved failures, new errors, still failing."),
+    "schema": ("auditor.commands.schema:schema_command",
+               "Print the JSON Schema (draft 2020-12) of results.json (schema plenigo-stripe-audit/1)."),
+    "init": ("auditor.commands.onboard:init_command",
+             "Write a commented starter tenant file (never overwrites one)."),
+    "import": ("auditor.commands.onboard:import_command",
+               "Turn a CSV export (one row per tenant) into a tenant file; every row's problems are listed at once."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use; the list in its help needs none of them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            module, _, attribute = COMMANDS[name][0].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))  # as click.Group lays it out
+        rows = [(name, self.commands[name].get_short_help_str(limit) if name in self.commands
+                 else click.utils.make_default_short_help(COMMANDS[name][1], limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="audit")
 @click.option("-v", "--verbose", count=True,
               help="More log output on standard error (-vv: debug, with the stripe SDK's). Secrets are always masked.")
@@ -45,6 +84,8 @@ def cli(verbose: int, log_format: str, file_mode: int) -> None:
       audit explain WH006
       audit -v --log-format json run --all-tenants --format json,html --output latest/
     """
+    from auditor.logs import setup_logging  # its scrubber is wanted only once a command runs
+
     setup_logging(verbose, log_format)
     set_file_mode(file_mode)
 
@@ -61,16 +102,6 @@ def _file_mode(value: str) -> int:
     return mode
 
 
-cli.add_command(run_command)
-cli.add_command(rules_command)
-cli.add_command(explain_command)
-cli.add_command(report_command)
-cli.add_command(checklist_command)
-cli.add_command(diff_command)
-cli.add_command(schema_command)
-cli.add_command(init_command)
-cli.add_command(import_command)
-
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (never a traceback for a user's mistake)."""
@@ -82,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+        return _codes().USAGE if exc.exit_code == 2 else exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:  # Ctrl-C, or SIGTERM/SIGHUP (auditor.signals)
         stop = exc.__cause__ if isinstance(exc.__cause__, Terminated) else exc  # click wraps it in Abort
         how = f" by {stop.name}" if isinstance(stop, Terminated) else ""
@@ -92,14 +123,21 @@ def main(argv: list[str] | None = None) -> int:
         return interrupt_exit_code(stop)
     except OutputError as exc:  # a full disk or an I/O error while writing: not a bug, and not 70
         click.echo(scrub(f"error: {exc}; nothing half-written was left"), err=True)
-        return ExitCode.OUTPUT_FAILED
+        return _codes().OUTPUT_FAILED
     except Exception:  # a bug: say so, scrubbed, with an exit code of its own
         report = scrub("internal error (please report it):\n" + traceback.format_exc())
         click.echo(visible(report, lines=True), err=True)
-        return ExitCode.INTERNAL
+        return _codes().INTERNAL
     finally:
         logging.shutdown()
-    return result if isinstance(result, int) else ExitCode.OK
+    return result if isinstance(result, int) else _codes().OK
+
+
+def _codes() -> Any:
+    """The exit codes (auditor.results, which imports pydantic: by now a command has usually loaded it)."""
+    from auditor.results import ExitCode
+
+    return ExitCode
 
 
 if __name__ == "__main__":  # pragma: no cover

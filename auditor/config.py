@@ -373,7 +373,7 @@ class _NotRegular(Exception):
     """A secret source that is not a small regular file (a device, a FIFO, a folder, a huge file)."""
 
 
-def _read_capped(path: Path, limit: int) -> bytes:
+def _read_capped(path: str | Path, limit: int) -> bytes:
     """Read a regular file of at most ``limit`` bytes, refusing anything else before reading.
 
     ``O_NONBLOCK`` and ``fstat`` on the opened descriptor, so that a FIFO never
@@ -410,9 +410,8 @@ def _read_secret_file(file: Path, tenant: str, field_name: str, name: str) -> st
     writes one); anything else, such as a second newline or a space, is kept
     so that the rules can report it.
     """
-    path = Path(name)
-    if not path.is_absolute():
-        path = file.parent / path
+    # plain strings, not pathlib: building two Path objects per secret was a third of loading 10,000 tenants
+    path = name if os.path.isabs(name) else os.path.join(os.path.dirname(os.fspath(file)), name)
     try:
         raw = _read_capped(path, SECRET_FILE_LIMIT)
     except _NotRegular as exc:

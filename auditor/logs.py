@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -69,10 +70,11 @@ def setup_logging(verbosity: int, log_format: str = "text") -> None:
     root.setLevel(level)
     for chatty in ("stripe", "urllib3"):
         logging.getLogger(chatty).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
-    _silence_sdk_console()
+    if "stripe" in sys.modules:  # else auditor.collect.stripe_api does it when it imports the SDK
+        silence_sdk_console()
 
 
-def _silence_sdk_console() -> None:
+def silence_sdk_console() -> None:
     """``STRIPE_LOG=debug`` makes the SDK print raw bodies to stderr itself, past every formatter: only logging stays.
 
     The SDK also formats every answer's whole body for its debug log before asking whether anyone

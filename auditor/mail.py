@@ -21,6 +21,7 @@ from auditor.changes import Changes
 from auditor.redact import scrub
 from auditor.render.templating import render_template
 from auditor.results import RecordStatus, RunResult
+from auditor.spool import records_of
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def compose(run: RunResult, changes: Changes | None, sender: str, recipients: li
 
 def tenant_run(run: RunResult, company_id: str) -> RunResult:
     """The run cut down to one tenant's records: what that tenant's contact may see."""
-    mine = run.model_copy(update={"records": [r for r in run.records if r.company_id == company_id],
+    mine = run.model_copy(update={"records": records_of(run.records, company_id),
                                   "notices": [], "waiver_notices": []})
     mine.summarise()
     return mine

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import traceback
+from concurrent.futures import Future
 from multiprocessing import connection as mp_connection
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -196,3 +197,51 @@ def default_processes(records: int, workers: int) -> int:
     if records < 200 or workers < 8 or not hasattr(os, "fork"):
         return 1
     return max(1, min(os.cpu_count() or 1, 4, workers // 4))
+
+
+class HelperThreads:
+    """Daemon threads for work a thread hands off and then waits for (a record's other reads).
+
+    The pool grows to the demand and no further than ``limit`` (beyond it, work
+    queues), so its size follows the records in flight: two helpers per record
+    at most, never a thread per request. Threads are kept, not started per task,
+    because each holds its own keep-alive connection. Daemon threads, like
+    :func:`in_threads`, so Ctrl-C never waits for a request in flight; and a
+    forked child starts its own threads (a fork copies none of the parent's).
+    """
+
+    def __init__(self, limit: int = 512):
+        self.limit = limit
+        self._pid = -1
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], T]) -> "Future[T]":
+        """Run ``fn`` on a helper thread; its result (or exception) arrives in the returned Future."""
+        future: Future[T] = Future()
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: the parent's threads are not here
+                self._pid, self._tasks, self._idle, self._threads, self._backlog = os.getpid(), queue.SimpleQueue(), 0, 0, 0
+            if self._idle:
+                self._idle -= 1
+            elif self._threads < self.limit:
+                self._threads += 1
+                threading.Thread(target=self._serve, name=f"read-{self._threads}", daemon=True).start()
+            else:  # every thread busy: the next one to finish takes it
+                self._backlog += 1
+            self._tasks.put((fn, future))
+        return future
+
+    def _serve(self) -> None:
+        tasks = self._tasks
+        while True:
+            fn, future = tasks.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # handed to the waiting thread
+                    future.set_exception(exc)
+            with self._lock:
+                if self._backlog:
+                    self._backlog -= 1
+                else:
+                    self._idle += 1

@@ -12,11 +12,13 @@ import html
 import json
 import re
 import threading
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 import markupsafe
-from pydantic import BaseModel
+
+if TYPE_CHECKING:  # only for the type: importing pydantic here would slow every start-up, `audit --help` too
+    from pydantic import BaseModel
 
 _PREFIX = re.compile(r"^(?:(?:sk|rk|pk)_(?:live|test)_|whsec_)")
 # also upper-cased and with the underscores percent-encoded, as a URL or a log may echo a key
@@ -29,7 +31,7 @@ _lock = threading.Lock()
 _irregular: dict[str, str] = {}  # a way the secret may be written (raw, JSON-, HTML-, repr-escaped) -> the secret
 _folded: dict[str, str] = {}  # the same, keyed in lower case: the pattern ignores case (an upper-cased echo)
 _pattern: re.Pattern[str] | None = None
-_Model = TypeVar("_Model", bound=BaseModel)
+_Model = TypeVar("_Model", bound="BaseModel")
 
 
 def mask(value: str | None) -> str:

@@ -127,7 +127,8 @@ def apply_waivers(run: RunResult, waivers: list[WaiverEntry], today: date) -> li
     expired = [w for w in waivers if w.expires < today]
     used: set[WaiverEntry] = set()
     hit_expired: set[WaiverEntry] = set()
-    for record in run.records:
+    for index, record in enumerate(run.records):
+        waived = False
         for check in record.checks:
             if check.status is not CheckStatus.FAIL:
                 continue
@@ -136,11 +137,14 @@ def apply_waivers(run: RunResult, waivers: list[WaiverEntry], today: date) -> li
                 check.status = CheckStatus.WAIVED
                 check.waiver = waiver.as_result()
                 used.add(waiver)
+                waived = True
             else:
                 old = _best(expired, record, check)
                 if old is not None:
                     hit_expired.add(old)
         record.status = RecordResult.status_of(record.checks)
+        if waived:  # stored again: a large run's records are read back from disk (auditor.spool), not held
+            run.records[index] = record
     run.summarise()
     notices = _notices(waivers, used, hit_expired, today)
     run.notices.extend(n.text for n in notices)

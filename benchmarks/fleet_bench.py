@@ -8,7 +8,13 @@ latency / workers) and against a naive sequential stripe-SDK script
 (benchmarks/naive_audit.py) on a baseline subset, and the results are compared
 with a --workers 1 run of that subset.
 
-    .venv/bin/python benchmarks/fleet_bench.py --tenants 500 2000 --workers 32 --latency 0.1
+Peak memory is the process tree's: the auditor and its forked workers, their
+resident sizes summed, sampled from /proc every 20 ms (and, for comparison, the
+auditor's own peak from getrusage). ``--compare-unspooled`` runs each fleet a
+second time, back to back, with every result held in a list as before
+auditor.spool (the plan patched in a wrapper, nothing else changed).
+
+    .venv/bin/python benchmarks/fleet_bench.py --tenants 500 2000 --workers 64 --latency 0.1 --formats json,table
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,20 +62,61 @@ def start_stub(world: dict, latency: float, workdir: Path) -> tuple[subprocess.P
     raise RuntimeError("the stub did not start")
 
 
-def timed(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB and exit code of one child process."""
+UNSPOOLED = ("import dataclasses, sys, auditor.audit as a\n"
+             "run_audit = a.run_audit\n"
+             "a.run_audit = lambda plan, *args, **kw: run_audit(dataclasses.replace(plan, spool_above=10**9), *args, **kw)\n"
+             "from auditor.cli import main\n"
+             "sys.exit(main(sys.argv[1:]))\n")
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, summed, in MB (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parents[int(entry)], rss[int(entry)] = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [child for child, parent in parents.items() if parent == pid and child not in tree]
+    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def timed(cmd: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, the process tree's peak summed RSS (MB), the auditor's own peak RSS (MB) and its exit code."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    done.set()
+    sampler.join()
+    return time.perf_counter() - start, peak[0], usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def audit(config: Path, url: str, workers: int, out: Path) -> tuple[float, float, dict]:
-    seconds, peak, code = timed([PY, "-m", "auditor", "run", "--all-tenants", "--config", str(config),
-                                 "--stripe-api-base", url, "--workers", str(workers), "--format", "json",
-                                 "--output", str(out), "--quiet"])
+def audit(config: Path, url: str, workers: int, out: Path, formats: str = "json",
+          unspooled: bool = False) -> tuple[float, float, float, dict]:
+    head = [PY, "-c", UNSPOOLED] if unspooled else [PY, "-m", "auditor"]
+    seconds, tree, own, code = timed([*head, "run", "--all-tenants", "--config", str(config),
+                                      "--stripe-api-base", url, "--workers", str(workers), "--format", formats,
+                                      "--output", str(out), "--quiet"])
     assert code == 0, f"audit exited {code}"
-    return seconds, peak, json.loads((out / "results.json").read_text())
+    return seconds, tree, own, json.loads((out / "results.json").read_text())
 
 
 def verdicts(results: dict) -> list:
@@ -79,7 +127,9 @@ def verdicts(results: dict) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, nargs="+", default=[500, 2000])
-    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=64)
+    parser.add_argument("--formats", default="json,table")
+    parser.add_argument("--compare-unspooled", action="store_true")
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--baseline-tenants", type=int, default=100,
                         help="tenants for the naive script and the --workers 1 run (both sequential)")
@@ -110,26 +160,29 @@ def report(args: argparse.Namespace, work: Path, config: Path, url: str) -> None
     print(f"loading {max(args.tenants + [args.baseline_tenants])} tenants: {time.perf_counter() - start:.2f} s")
 
     base_config = subset(config, args.baseline_tenants, work)
-    naive_s, naive_mb, code = timed([PY, "benchmarks/naive_audit.py", str(base_config), url])
+    naive_s, _, _, code = timed([PY, "benchmarks/naive_audit.py", str(base_config), url])
     assert code == 0, "naive script failed"
-    seq_s, _, seq_results = audit(base_config, url, 1, work / "seq")
-    par_s, _, par_results = audit(base_config, url, args.workers, work / "par")
+    seq_s, _, _, seq_results = audit(base_config, url, 1, work / "seq")
+    par_s, _, _, par_results = audit(base_config, url, args.workers, work / "par")
     naive_per_record = naive_s / (2 * args.baseline_tenants)
     print(f"baseline {args.baseline_tenants} tenants: naive script {naive_s:.1f} s, auditor --workers 1 "
           f"{seq_s:.1f} s, --workers {args.workers} {par_s:.1f} s; results identical to --workers 1: "
           f"{verdicts(seq_results) == verdicts(par_results)}")
     print()
     print(f"{'tenants':>7} {'records':>7} {'requests':>8} {'wall s':>7} {'req/s':>6} {'ideal s':>7} "
-          f"{'x ideal':>7} {'x faster than naive':>19} {'peak MB':>7}")
+          f"{'x ideal':>7} {'x faster than naive':>19} {'tree peak MB':>12} {'auditor MB':>10}  variant")
     for n in args.tenants:
         cfg = subset(config, n, work)
-        seconds, peak, results = audit(cfg, url, args.workers, work / f"run-{n}")
-        records = len(results["records"])
-        requests = sum(r["evidence"]["requests_made"] for r in results["records"])
-        ideal = requests * args.latency / args.workers
-        speedup = naive_per_record * records / seconds
-        print(f"{n:>7} {records:>7} {requests:>8} {seconds:>7.1f} {requests / seconds:>6.0f} {ideal:>7.1f} "
-              f"{seconds / ideal:>7.2f} {speedup:>19.1f} {peak:>7.0f}")
+        for unspooled in ([False, True] if args.compare_unspooled else [False]):
+            seconds, tree, own, results = audit(cfg, url, args.workers, work / f"run-{n}-{unspooled}", args.formats,
+                                                unspooled)
+            records = len(results["records"])
+            requests = sum(r["evidence"]["requests_made"] for r in results["records"])
+            ideal = requests * args.latency / args.workers
+            speedup = naive_per_record * records / seconds
+            print(f"{n:>7} {records:>7} {requests:>8} {seconds:>7.1f} {requests / seconds:>6.0f} {ideal:>7.1f} "
+                  f"{seconds / ideal:>7.2f} {speedup:>19.1f} {tree:>12.0f} {own:>10.0f}  "
+                  f"{'results held in a list (before)' if unspooled else 'spooled'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,15 @@ and connection errors with back-off, honouring ``Retry-After`` and
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import ipaddress
 import logging
 import random
 import re
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
@@ -31,11 +34,14 @@ from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
 from auditor.collect import shapes
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
+from auditor.logs import silence_sdk_console
+from auditor.parallel import HelperThreads
 from auditor.redact import mask, scrub, scrub_model
 from rules.guide import REQUIRED_EVENTS
 from rules.text import stray_characters
 
 log = logging.getLogger(__name__)
+silence_sdk_console()  # the SDK is imported only when Stripe is asked; from then on only logging speaks for it
 
 DEFAULT_API_BASE = stripe.DEFAULT_API_BASE  # https://api.stripe.com
 PAGE_SIZE = 100
@@ -83,11 +89,34 @@ def _is_loopback(host: str) -> bool:
 
 @dataclass
 class _Budget:
-    """Requests made and the deadline of one record."""
+    """The deadline of one record, and the requests one of its reads made.
+
+    ``stop`` is set when an earlier read found Stripe unreachable: this read's
+    answer will not be used, so it sends nothing more and waits out no back-off.
+    """
 
     deadline: float
     requests: int = 0
-    received: int = 0  # characters of Stripe's answers, all pages together
+    received: int = 0  # characters of this read's answers, all pages together (per read, so that reads made
+    # at once give the same verdict as reads made one after the other: a shared total would depend on timing)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class _Outcome:
+    """One read's answer, gathered apart from the record's evidence until it is taken."""
+
+    scratch: RecordEvidence
+    requests: int
+    fatal: FetchError | None  # Stripe unreachable, or an unexpected failure: the later reads are moot
+
+
+_STOPPED = "not read: an earlier read of this record found Stripe unreachable"
+# Each read and the evidence fields it fills, in the order a sequential audit made them.
+_PARTS = (("_read_account", ("account", "account_error")),
+          ("_read_endpoints", ("webhook_endpoints", "webhook_endpoints_error")),
+          ("_read_events", ("failed_events", "failed_events_error", "failed_events_since", "failed_events_truncated")))
+_HELPERS = HelperThreads()
 
 
 @dataclass
@@ -102,8 +131,9 @@ class StripeSource:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
-    max_record_bytes: int = 3 * DEFAULT_MAX_ANSWER_BYTES  # all answers of a record: 100 pages under the cap add up
-    sleep: Callable[[float], None] = time.sleep
+    max_record_bytes: int = 3 * DEFAULT_MAX_ANSWER_BYTES  # all pages of one read: 100 pages under the cap add up
+    parallel_reads: bool = True  # a record's three reads at once: one round trip instead of three
+    sleep: Callable[[float], None] | None = None  # None: back-offs wait on the read's stop signal
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -126,20 +156,51 @@ class StripeSource:
         if reason:
             evidence.not_asked = reason
             return evidence
-        budget = _Budget(deadline=time.monotonic() + self.record_deadline)
         try:
-            client = self._client(key)
-            for read in (self._read_account, self._read_endpoints, self._read_events):
-                read(client, key, budget, evidence)
-                unreachable = _unreachable(evidence)
-                if unreachable:  # the next reads would wait out the same retries for nothing
-                    _fill_missing(evidence, unreachable)
-                    break
+            self._read_all(self._client(key), key, evidence)
         except Exception as exc:  # never let one record's surprise escape
             log.warning("unexpected %s while asking Stripe for %s", type(exc).__name__, tenant.company_id)
             _fill_missing(evidence, FetchError(kind=ErrorKind.OTHER, message=f"unexpected {type(exc).__name__}"))
-        evidence.requests_made = budget.requests
         return scrub_model(evidence)  # Stripe's strings masked before anything diffs or logs them
+
+    def _read_all(self, client: stripe.StripeClient, key: str, evidence: RecordEvidence) -> None:
+        """The three reads, at once, merged exactly as if made one after the other.
+
+        One after the other, a read that found Stripe unreachable (or failed
+        unexpectedly) ended the record: the later reads were not made and took
+        its error. So answers are taken in order up to the first such read; the
+        later ones are told to stop and are not waited for (their answers are
+        dropped, and so are their requests from ``requests_made``).
+        """
+        deadline, stop = time.monotonic() + self.record_deadline, threading.Event()
+        pending = []
+        for n, (read, _) in enumerate(_PARTS):
+            job = functools.partial(self._read_one, getattr(self, read), client, key, _Budget(deadline, stop=stop),
+                                    evidence)
+            if self.parallel_reads and n:  # on a helper thread, in the context of this record (its log lines)
+                job = _HELPERS.submit(functools.partial(contextvars.copy_context().run, job))
+            pending.append(job)
+        for (_, fields), job in zip(_PARTS, pending):
+            outcome = job.result() if isinstance(job, Future) else job()
+            for name in fields:
+                setattr(evidence, name, getattr(outcome.scratch, name))
+            evidence.requests_made += outcome.requests
+            if outcome.fatal:  # the later reads would wait out the same retries for nothing
+                stop.set()
+                _fill_missing(evidence, outcome.fatal)
+                return
+
+    def _read_one(self, read: Callable[..., None], client: stripe.StripeClient, key: str, budget: _Budget,
+                  evidence: RecordEvidence) -> _Outcome:
+        """One read into evidence of its own, so that a read still running never touches the record's."""
+        scratch = RecordEvidence(company_id=evidence.company_id, environment=evidence.environment)
+        try:
+            read(client, key, budget, scratch)
+            fatal = _unreachable(scratch)
+        except Exception as exc:
+            log.warning("unexpected %s while asking Stripe for %s", type(exc).__name__, evidence.company_id)
+            fatal = FetchError(kind=ErrorKind.OTHER, message=f"unexpected {type(exc).__name__}")
+        return _Outcome(scratch, budget.requests, fatal)
 
     def _read_account(self, client: stripe.StripeClient, key: str, budget: _Budget, ev: RecordEvidence) -> None:
         raw, ev.account_error = self._call(lambda: client.raw_request("get", "/v1/account"), "/v1/account", key,
@@ -222,8 +283,8 @@ class StripeSource:
                 if partial_ok:  # enough to judge (failed events): kept, and marked as cut short
                     return items, None, True
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
-                                        message=f"Stripe's answers for this record are larger than "
-                                                f"{size_text(self.max_record_bytes)} in all"), False
+                                        message=f"Stripe's answers to this read are larger than "
+                                                f"{size_text(self.max_record_bytes)} in all pages"), False
             after = data[-1].get("id") if isinstance(data[-1], dict) else None
             if not after:
                 return None, FetchError(kind=ErrorKind.INVALID_RESPONSE, path=path,
@@ -234,6 +295,8 @@ class StripeSource:
         """One read, retried where retrying can help, within the record's deadline."""
         attempt = 0
         while True:
+            if budget.stop.is_set():
+                return None, FetchError(kind=ErrorKind.OTHER, path=path, message=_STOPPED)
             if time.monotonic() >= budget.deadline:
                 return None, FetchError(kind=ErrorKind.TIMEOUT, path=path,
                                         message=f"the record's deadline of {self.record_deadline:g} s had passed")
@@ -251,7 +314,10 @@ class StripeSource:
                 if delay is None or time.monotonic() + delay > budget.deadline:
                     return None, error
                 log.info("retrying %s in %.1fs after %s (attempt %d)", path, delay, error.kind.value, attempt + 1)
-                self.sleep(delay)
+                if self.sleep:
+                    self.sleep(delay)
+                else:  # a back-off that ends early once this read's answer is no longer wanted
+                    budget.stop.wait(delay)
                 attempt += 1
 
     def _retry_delay(self, exc: stripe.StripeError, attempt: int) -> float | None:

@@ -122,7 +122,7 @@ def test_many_pages_each_under_the_cap_are_stopped_by_a_total_for_the_record() -
         pages = server.requests["/v1/webhook_endpoints"]
     assert ev.webhook_endpoints_error is not None, f"{pages} pages read, {len(ev.webhook_endpoints)} endpoints kept"
     assert ev.webhook_endpoints_error.kind is ErrorKind.INVALID_RESPONSE
-    assert ev.webhook_endpoints_error.message == "Stripe's answers for this record are larger than 256 KB in all"
+    assert ev.webhook_endpoints_error.message == "Stripe's answers to this read are larger than 256 KB in all pages"
     assert pages <= 8  # 256 KB / ~40 KB a page, and not one page more
     assert ev.account is not None  # what was read before is kept
 
