@@ -228,3 +228,20 @@ def test_on_a_shared_account_a_near_miss_naming_the_other_tenant_is_theirs() -> 
     assert result.status.value == "fail" and "we_other is tenant OTHER000000000000009's" in result.message
     assert "Leave we_other" in result.remediation
     assert check("WH004", ctx).status.value == "skipped"
+
+
+@pytest.mark.parametrize("same", [
+    GOOD_LIVE.replace("callbacks.plenigo.com", "CALLBACKS.Plenigo.com"),
+    GOOD_LIVE.replace("callbacks.plenigo.com", "callbacks.plenigo.com:443"),
+])
+def test_enabled_equivalent_url_beats_disabled_exact_twin(same: str) -> None:
+    """An old disabled exact URL and a newer enabled one that differs only in host case or :443: Stripe
+    delivers to the enabled one, so it is the endpoint; WH005 must not fail, and no fix may say to delete it."""
+    old = endpoint(status="disabled", endpoint_id="we_old", created=1600000000)
+    working = endpoint(url=same, endpoint_id="we_working", created=1700000000)
+    ctx = context(ev=evidence(endpoints=[old, working]))
+    wh005 = check("WH005", ctx)
+    assert wh005.status.value == "pass" and "we_working" in wh005.message
+    for rule_id in ("WH003", "WH004", "WH006", "WH008"):
+        result = check(rule_id, ctx)
+        assert result.status.value == "pass", (rule_id, result.message)
