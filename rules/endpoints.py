@@ -12,8 +12,7 @@ a wrong choice turns a fix into an outage (SPEC "Which endpoint is plenigo's"):
   tenant's, never this one's;
 - among the rest: the exact URL enabled (or one that differs only in the host's
   case or an explicit :443, which Stripe delivers to alike), then the exact URL
-  disabled, then the
-  nearest miss.
+  disabled, then the nearest miss.
 """
 
 from __future__ import annotations
