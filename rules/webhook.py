@@ -145,15 +145,21 @@ def endpoint_company_id(ctx: RecordContext) -> Outcome:
     remediation=_WEBHOOKS + "Select the endpoint {endpoint} ({endpoint_url}) and enable it from its ⋯ menu. If Stripe "
                 "disabled it after failed deliveries, fix the cause first (WH010, WH001). Stripe does not resend "
                 "the events created while it was disabled: ask plenigo to reconcile {company_id}'s payments of that "
-                "period.",
+                "period. Once enabled, click Reveal under its Signing secret: if that is not the signing_secret "
+                "of the {environment} record of {company_id}, enter it there before deleting or disabling any "
+                "other endpoint for {company_id} (WH008), which may be the one delivering today.",
 )
 def endpoint_enabled(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
     if endpoint.status != "enabled":
-        return failed(f"the endpoint {endpoint.id} is {endpoint.status}", fill=_where(endpoint),
-                      endpoint=endpoint.id, status=endpoint.status)
+        # An enabled near miss may be what delivers today, with the record's signing secret.
+        live = [e.id for e in candidates(ctx.evidence.webhook_endpoints or [], ctx.taken_urls)
+                if e.status == "enabled" and for_company(e, ctx.company_id)]
+        also = f" ({', '.join(live)} for this company is enabled and may be delivering)" if live else ""
+        return failed(f"the endpoint {endpoint.id} is {endpoint.status}{also}", fill=_where(endpoint),
+                      endpoint=endpoint.id, status=endpoint.status, other_enabled=live)
     return passed(f"{endpoint.id} is enabled", endpoint=endpoint.id)
 
 

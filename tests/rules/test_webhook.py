@@ -245,3 +245,15 @@ def test_enabled_equivalent_url_beats_disabled_exact_twin(same: str) -> None:
     for rule_id in ("WH003", "WH004", "WH006", "WH008"):
         result = check(rule_id, ctx)
         assert result.status.value == "pass", (rule_id, result.message)
+
+
+def test_wh005_disabled_exact_with_enabled_near_miss_keeps_delivering_one_safe() -> None:
+    """Exact URL disabled, a near miss (trailing slash) enabled and delivering with the record's secret:
+    enabling the old one must not lead the operator to delete the delivering one before the secret is checked."""
+    old = endpoint(status="disabled", endpoint_id="we_old", created=1600000000)
+    near = endpoint(url=GOOD_LIVE + "/", endpoint_id="we_near", created=1700000000)
+    ctx = context(ev=evidence(endpoints=[old, near]))
+    result = check("WH005", ctx)
+    assert result.status.value == "fail" and "we_old" in result.message and "we_near" in result.message
+    assert "before deleting or disabling any other endpoint" in result.remediation
+    assert "Signing secret" in result.remediation
