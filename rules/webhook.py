@@ -278,7 +278,8 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
         "plenigo, so plenigo rejects every delivery. Only the 15 types plenigo subscribes to count, and events "
         "younger than the grace period are left out: Stripe may still be delivering them. Stripe lists events "
         "that failed to reach any endpoint without saying which: where another enabled endpoint of the account "
-        "also subscribes to a failing type, the finding says it may be that endpoint's.",
+        "also subscribes to a failing type, the finding says it may be that endpoint's; without a plenigo endpoint "
+        "(WH002) the check is skipped, since the failures cannot be plenigo's.",
     remediation=_WEBHOOKS + "Select plenigo's endpoint {expected_url} and open its Event deliveries tab. If the "
                 "events below failed there with HTTP 400 from plenigo, the signing secret is wrong: click Reveal "
                 "under Signing secret and enter that value as signing_secret of the {environment} record of "
@@ -286,6 +287,9 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
                 "failure is another endpoint's{other_endpoints}.\n{failed}",
 )
 def deliveries_healthy(ctx: RecordContext) -> Outcome:
+    if ctx.evidence.webhook_endpoints is not None and _endpoint(ctx) is None:
+        # No plenigo endpoint: the failures are other endpoints'; blaming signing_secret has no target.
+        return skipped(_NO_ENDPOINT)
     events = _failing_events(ctx)
     days = ctx.settings.delivery_window_days
     if not events:

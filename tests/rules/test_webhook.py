@@ -257,3 +257,14 @@ def test_wh005_disabled_exact_with_enabled_near_miss_keeps_delivering_one_safe()
     assert result.status.value == "fail" and "we_old" in result.message and "we_near" in result.message
     assert "before deleting or disabling any other endpoint" in result.remediation
     assert "Signing secret" in result.remediation
+
+
+def test_wh010_without_a_plenigo_endpoint_blames_no_signing_secret() -> None:
+    """Only the merchant's own endpoint subscribes: failed events are its failures, never plenigo's secret's.
+    WH002 says what to do; WH010 telling the operator to replace signing_secret would be a step with no target."""
+    own = endpoint(url="https://erp.example/webhooks/plenigo-sync", endpoint_id="we_erp")
+    events = [Event(id="evt_1", type="payment_intent.succeeded", created=int((NOW - timedelta(hours=2)).timestamp()))]
+    ctx = context(ev=evidence(endpoints=[own], events=events))
+    assert check("WH002", ctx).status.value == "fail"
+    result = check("WH010", ctx)
+    assert result.status.value == "skipped" and "WH002" in result.message
