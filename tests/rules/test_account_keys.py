@@ -263,3 +263,16 @@ def test_acc006_deadline_already_passed_says_so_not_before_a_past_date() -> None
     assert result.status.value == "fail" and "passed" in result.message
     assert "before 2025-11-23" not in result.remediation
     assert "2025-11-23 00:00 UTC has passed" in result.remediation
+
+
+def test_a_403_on_a_standard_secret_key_does_not_send_anyone_to_edit_a_restricted_key() -> None:
+    """A standard sk_live_ key answered 403 (e.g. the account is closed or was rejected): the record holds no
+    restricted key, so "edit the restricted key and grant a permission" is a step that cannot be followed."""
+    from auditor.evidence import FetchError
+    from rules.errors import error_fix
+
+    ctx = context()  # the builders' record holds a standard sk_live_ key
+    fix = error_fix(FetchError(kind=ErrorKind.PERMISSION, message="x", path="/v1/account"), ctx)
+    assert "restricted key" not in fix and "standard secret key" in fix and "support" in fix
+    restricted = context(record(secret_key=secret(sk(LIVE, kind="rk"))))
+    assert "edit the restricted key" in error_fix(FetchError(kind=ErrorKind.PERMISSION, message="x"), restricted)
