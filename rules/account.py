@@ -152,7 +152,10 @@ def account_requirements_due(ctx: RecordContext) -> Outcome:
     if deadline is not None:
         parts.append(f"currently due: {_due(account.requirements_due)}")
     when = datetime.fromtimestamp(deadline, timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if deadline else None
-    by = f" (deadline {when})" if when else ""
+    # Judged at collection time: a deadline gone by is "now", never "before <a past date>".
+    gone = deadline is not None and deadline <= (ctx.evidence.collected_at or ctx.settings.now).timestamp()
+    by = f" (deadline {when}{', passed' if gone else ''})" if when else ""
+    due = f" now (the deadline {when} has passed)" if gone else f", before {when}" if when else " now"
     return failed(f"Stripe requires information: {'; '.join(parts)}{by}",
-                  fill={"fields": "; ".join(parts), "deadline": f", before {when}" if when else " now"},
+                  fill={"fields": "; ".join(parts), "deadline": due},
                   past_due=account.past_due, currently_due=account.requirements_due, current_deadline=when)

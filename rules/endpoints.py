@@ -10,8 +10,9 @@ a wrong choice turns a fix into an outage (SPEC "Which endpoint is plenigo's"):
 - an endpoint whose URL is exactly another tenant's URL (that tenant names the
   same Stripe account), or a near miss naming that tenant's companyID, is that
   tenant's, never this one's;
-- among the rest: the exact URL enabled, then the exact URL disabled, then the
-  nearest miss.
+- among the rest: the exact URL enabled (or one that differs only in the host's
+  case or an explicit :443, which Stripe delivers to alike), then the exact URL
+  disabled, then the nearest miss.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def taken_by_others(endpoints: Iterable[WebhookEndpoint], taken: Mapping[str, st
 
 def choose_endpoint(endpoints: list[WebhookEndpoint], company_id: str, env: Environment,
                     taken: Mapping[str, str] | None = None) -> WebhookEndpoint | None:
-    """The exact URL enabled, else exact disabled, else the nearest miss (ties: the oldest, then by ID)."""
+    """The exact URL enabled (or one differing only in host case or :443), else exact disabled, else the
+    nearest miss (ties: the oldest, then by ID)."""
     found = candidates(endpoints, taken)
     if not found:
         return None
@@ -132,6 +134,8 @@ def _score(endpoint: WebhookEndpoint, expected: str, company_id: str, env: Envir
     enabled = endpoint.status == "enabled"
     if endpoint.url == expected:
         return 200 if enabled else 100
+    if same_target(endpoint.url, expected):
+        return 190 if enabled else 90
     parts = UrlParts.of(endpoint.url)
     score = 0
     score += 8 if path_company_id(parts.path) == company_id else 6 if for_company(endpoint, company_id) else 0
@@ -139,6 +143,17 @@ def _score(endpoint: WebhookEndpoint, expected: str, company_id: str, env: Envir
     score += 2 if enabled else 0
     score += 1 if parts.scheme == "https" else 0
     return score
+
+
+def same_target(url: str, expected: str) -> bool:
+    """The URL reaches the same place as ``expected``: only the host's case or an explicit :443 differ.
+
+    Stripe delivers to such an endpoint exactly as to the exact URL, so when it is enabled it
+    outranks a disabled exact twin; otherwise WH005 would fail and WH008 would delete it.
+    """
+    a, b = UrlParts.of(url), UrlParts.of(expected)
+    return (a.scheme, a.host, a.port or 443, a.path, a.query, a.fragment) == \
+        (b.scheme, b.host, b.port or 443, b.path, b.query, b.fragment) and a.scheme == "https"
 
 
 def host_problems(url: str, env: Environment) -> list[str]:

@@ -20,6 +20,15 @@ _NETWORK = ("Stripe could not be reached from the machine running the audit ({re
             "(or STRIPE_API_BASE) is unset or right; then run the audit again.")
 
 
+def _restricted(error: FetchError, ctx: RecordContext) -> bool:
+    """Only a restricted (rk_) key lacks permissions; a 403 to a standard key has another cause.
+
+    Stripe's 403 names the key it was given ("The provided key 'rk_live_…'"), which counts too.
+    """
+    key = ctx.record.secret_key.reveal() if ctx.record.secret_key else ""
+    return key.strip().startswith("rk_") or "'rk_" in (error.message or "")
+
+
 def error_fix(error: FetchError, ctx: RecordContext) -> str:
     """One step that addresses this failure, with the record's values."""
     env, cid = ctx.environment, ctx.company_id
@@ -29,6 +38,11 @@ def error_fix(error: FetchError, ctx: RecordContext) -> str:
         return (f"Stripe rejected the secret key of {where} (mistyped, rolled or deleted). In the Stripe Dashboard, "
                 f"in {env.stripe_mode} mode, open Developers → API keys. {secret_key_step(env)}, and replace the "
                 f"key of {where} with it.")
+    if error.kind is ErrorKind.PERMISSION and not _restricted(error, ctx):
+        return (f"Stripe refused {error.path or 'the request'} to the standard secret key of {where} (HTTP 403): "
+                f"a standard key may read everything, so the account itself is restricted, closed or not the "
+                f"key's. Check the account in the Stripe Dashboard in {env.stripe_mode} mode (ACC003 names it); if "
+                "it looks fine there, ask Stripe support with the time of the audit.")
     if error.kind is ErrorKind.PERMISSION:
         found = _PERMISSION.search(error.message or "")
         permission = f"the permission {found.group(1)}" if found else "the read permission Stripe names for " \

@@ -145,15 +145,21 @@ def endpoint_company_id(ctx: RecordContext) -> Outcome:
     remediation=_WEBHOOKS + "Select the endpoint {endpoint} ({endpoint_url}) and enable it from its ⋯ menu. If Stripe "
                 "disabled it after failed deliveries, fix the cause first (WH010, WH001). Stripe does not resend "
                 "the events created while it was disabled: ask plenigo to reconcile {company_id}'s payments of that "
-                "period.",
+                "period. Once enabled, click Reveal under its Signing secret: if that is not the signing_secret "
+                "of the {environment} record of {company_id}, enter it there before deleting or disabling any "
+                "other endpoint for {company_id} (WH008), which may be the one delivering today.",
 )
 def endpoint_enabled(ctx: RecordContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
     if endpoint.status != "enabled":
-        return failed(f"the endpoint {endpoint.id} is {endpoint.status}", fill=_where(endpoint),
-                      endpoint=endpoint.id, status=endpoint.status)
+        # An enabled near miss may be what delivers today, with the record's signing secret.
+        live = [e.id for e in candidates(ctx.evidence.webhook_endpoints or [], ctx.taken_urls)
+                if e.status == "enabled" and for_company(e, ctx.company_id)]
+        also = f" ({', '.join(live)} for this company is enabled and may be delivering)" if live else ""
+        return failed(f"the endpoint {endpoint.id} is {endpoint.status}{also}", fill=_where(endpoint),
+                      endpoint=endpoint.id, status=endpoint.status, other_enabled=live)
     return passed(f"{endpoint.id} is enabled", endpoint=endpoint.id)
 
 
@@ -272,7 +278,8 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
         "plenigo, so plenigo rejects every delivery. Only the 15 types plenigo subscribes to count, and events "
         "younger than the grace period are left out: Stripe may still be delivering them. Stripe lists events "
         "that failed to reach any endpoint without saying which: where another enabled endpoint of the account "
-        "also subscribes to a failing type, the finding says it may be that endpoint's.",
+        "also subscribes to a failing type, the finding says it may be that endpoint's; without a plenigo endpoint "
+        "(WH002) the check is skipped, since the failures cannot be plenigo's.",
     remediation=_WEBHOOKS + "Select plenigo's endpoint {expected_url} and open its Event deliveries tab. If the "
                 "events below failed there with HTTP 400 from plenigo, the signing secret is wrong: click Reveal "
                 "under Signing secret and enter that value as signing_secret of the {environment} record of "
@@ -280,6 +287,9 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
                 "failure is another endpoint's{other_endpoints}.\n{failed}",
 )
 def deliveries_healthy(ctx: RecordContext) -> Outcome:
+    if ctx.evidence.webhook_endpoints is not None and _endpoint(ctx) is None:
+        # No plenigo endpoint: the failures are other endpoints'; blaming signing_secret has no target.
+        return skipped(_NO_ENDPOINT)
     events = _failing_events(ctx)
     days = ctx.settings.delivery_window_days
     if not events:

@@ -252,3 +252,27 @@ def test_error_checks_carry_the_fix_of_their_cause() -> None:
     ev = evidence(account=None, account_error=error(ErrorKind.CONNECTION))
     result = check("ACC003", context(ev=ev))
     assert result.status.value == "error" and "--stripe-api-base" in result.remediation
+
+
+def test_acc006_deadline_already_passed_says_so_not_before_a_past_date() -> None:
+    """Evidence collected after the deadline: "provide it before <a date gone by>" is no step to follow."""
+    deadline = 1763856000  # 2025-11-23 00:00 UTC, a year before the builders' collection time
+    account = Account(id=ACCOUNT, charges_enabled=True, payouts_enabled=True, details_submitted=True,
+                      requirements_due=["company.tax_id"], current_deadline=deadline)
+    result = check("ACC006", context(ev=evidence(account=account)))
+    assert result.status.value == "fail" and "passed" in result.message
+    assert "before 2025-11-23" not in result.remediation
+    assert "2025-11-23 00:00 UTC has passed" in result.remediation
+
+
+def test_a_403_on_a_standard_secret_key_does_not_send_anyone_to_edit_a_restricted_key() -> None:
+    """A standard sk_live_ key answered 403 (e.g. the account is closed or was rejected): the record holds no
+    restricted key, so "edit the restricted key and grant a permission" is a step that cannot be followed."""
+    from auditor.evidence import FetchError
+    from rules.errors import error_fix
+
+    ctx = context()  # the builders' record holds a standard sk_live_ key
+    fix = error_fix(FetchError(kind=ErrorKind.PERMISSION, message="x", path="/v1/account"), ctx)
+    assert "restricted key" not in fix and "standard secret key" in fix and "support" in fix
+    restricted = context(record(secret_key=secret(sk(LIVE, kind="rk"))))
+    assert "edit the restricted key" in error_fix(FetchError(kind=ErrorKind.PERMISSION, message="x"), restricted)

@@ -228,3 +228,43 @@ def test_on_a_shared_account_a_near_miss_naming_the_other_tenant_is_theirs() -> 
     assert result.status.value == "fail" and "we_other is tenant OTHER000000000000009's" in result.message
     assert "Leave we_other" in result.remediation
     assert check("WH004", ctx).status.value == "skipped"
+
+
+@pytest.mark.parametrize("same", [
+    GOOD_LIVE.replace("callbacks.plenigo.com", "CALLBACKS.Plenigo.com"),
+    GOOD_LIVE.replace("callbacks.plenigo.com", "callbacks.plenigo.com:443"),
+])
+def test_enabled_equivalent_url_beats_disabled_exact_twin(same: str) -> None:
+    """An old disabled exact URL and a newer enabled one that differs only in host case or :443: Stripe
+    delivers to the enabled one, so it is the endpoint; WH005 must not fail, and no fix may say to delete it."""
+    old = endpoint(status="disabled", endpoint_id="we_old", created=1600000000)
+    working = endpoint(url=same, endpoint_id="we_working", created=1700000000)
+    ctx = context(ev=evidence(endpoints=[old, working]))
+    wh005 = check("WH005", ctx)
+    assert wh005.status.value == "pass" and "we_working" in wh005.message
+    for rule_id in ("WH003", "WH004", "WH006", "WH008"):
+        result = check(rule_id, ctx)
+        assert result.status.value == "pass", (rule_id, result.message)
+
+
+def test_wh005_disabled_exact_with_enabled_near_miss_keeps_delivering_one_safe() -> None:
+    """Exact URL disabled, a near miss (trailing slash) enabled and delivering with the record's secret:
+    enabling the old one must not lead the operator to delete the delivering one before the secret is checked."""
+    old = endpoint(status="disabled", endpoint_id="we_old", created=1600000000)
+    near = endpoint(url=GOOD_LIVE + "/", endpoint_id="we_near", created=1700000000)
+    ctx = context(ev=evidence(endpoints=[old, near]))
+    result = check("WH005", ctx)
+    assert result.status.value == "fail" and "we_old" in result.message and "we_near" in result.message
+    assert "before deleting or disabling any other endpoint" in result.remediation
+    assert "Signing secret" in result.remediation
+
+
+def test_wh010_without_a_plenigo_endpoint_blames_no_signing_secret() -> None:
+    """Only the merchant's own endpoint subscribes: failed events are its failures, never plenigo's secret's.
+    WH002 says what to do; WH010 telling the operator to replace signing_secret would be a step with no target."""
+    own = endpoint(url="https://erp.example/webhooks/plenigo-sync", endpoint_id="we_erp")
+    events = [Event(id="evt_1", type="payment_intent.succeeded", created=int((NOW - timedelta(hours=2)).timestamp()))]
+    ctx = context(ev=evidence(endpoints=[own], events=events))
+    assert check("WH002", ctx).status.value == "fail"
+    result = check("WH010", ctx)
+    assert result.status.value == "skipped" and "WH002" in result.message
