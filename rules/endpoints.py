@@ -17,6 +17,7 @@ a wrong choice turns a fix into an outage (SPEC "Which endpoint is plenigo's"):
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -62,12 +63,13 @@ _PATH_SHAPE = re.compile(r"^/+callbacks/+[^/]+/+stripe(/|$)", re.IGNORECASE)
 _PLENIGO_DOMAINS = ("plenigo", "plenigo-stage")
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the host; a fleet's endpoints share a few hosts
 def looks_like_callbacks_host(host: str) -> bool:
     """A callbacks host, a typo of one (2 edits at most), or plenigo's name under another TLD or subdomain."""
     host = host.lower().rstrip(".")
     if not host:
         return False
-    if any(_distance(host, h) <= 2 for h in PLENIGO_HOSTS):
+    if host in PLENIGO_HOSTS or any(abs(len(host) - len(h)) <= 2 and _distance(host, h) <= 2 for h in PLENIGO_HOSTS):
         return True
     labels = host.split(".")
     return len(labels) >= 2 and labels[-2] in _PLENIGO_DOMAINS
