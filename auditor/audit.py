@@ -8,8 +8,8 @@ into evidence, and anything unexpected becomes that record's ``error``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from auditor import __version__
 from auditor.collect import EvidenceSource
@@ -19,8 +19,8 @@ from auditor.evidence import ErrorKind, FetchError, RecordEvidence
 from auditor.logcontext import record_context
 from auditor.parallel import default_processes, in_processes, in_threads
 from auditor.results import RecordResult, RunResult
+from auditor.rules.base import FleetIndex, RecordContext, Settings
 from auditor.spool import RecordSpool
-from rules.base import FleetIndex, RecordContext, Settings
 
 log = logging.getLogger(__name__)
 

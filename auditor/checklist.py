@@ -7,7 +7,7 @@ The model is pure and serialisable, so it renders to text, HTML and PDF alike.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 from pydantic import BaseModel, Field
@@ -16,9 +16,15 @@ from auditor import __version__
 from auditor.config import Environment, Record, Tenant
 from auditor.redact import mask
 from auditor.results import CheckResult, CheckStatus, RecordResult, Severity
-from rules.guide import CALLBACK_HOSTS, DASHBOARD_MODE, PUBLISHABLE_PREFIX, REQUIRED_EVENTS, SECRET_PREFIXES, \
-    callback_url
-from rules.endpoints import choose_endpoint
+from auditor.rules.endpoints import choose_endpoint
+from auditor.rules.guide import (
+    CALLBACK_HOSTS,
+    DASHBOARD_MODE,
+    PUBLISHABLE_PREFIX,
+    REQUIRED_EVENTS,
+    SECRET_PREFIXES,
+    callback_url,
+)
 
 
 class Verdict(str, Enum):
@@ -55,7 +61,7 @@ class Checklist(BaseModel):
     company_id: str
     tenant: str
     environment: str
-    generated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+    generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     tool_version: str = __version__
     items: list[Item] = Field(default_factory=list)
     verdict: Verdict
@@ -196,7 +202,7 @@ def _evidence(number: int, result: RecordResult, record: Record | None) -> list[
         a = ev.account
         return [f"past due: {', '.join(a.past_due) or 'nothing'}; currently due: "
                 f"{', '.join(a.requirements_due) or 'nothing'}; deadline: "
-                + (datetime.fromtimestamp(a.current_deadline, timezone.utc).strftime("%Y-%m-%d")
+                + (datetime.fromtimestamp(a.current_deadline, UTC).strftime("%Y-%m-%d")
                    if a.current_deadline else "none")]
     return []
 

@@ -12,10 +12,10 @@ import logging
 
 from auditor.evidence import ErrorKind, FetchError
 from auditor.results import CheckResult, CheckStatus, RecordResult
-from rules import all_rules
-from rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
-from rules.errors import error_fix
-from rules.keys import wrong_mode_key
+from auditor.rules import all_rules
+from auditor.rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
+from auditor.rules.errors import error_fix
+from auditor.rules.keys import wrong_mode_key
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ checks kept. Filtering is pure: it returns a new run and changes nothing.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from auditor.results import CheckResult, RecordResult, RunResult, Severity
 

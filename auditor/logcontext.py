@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 _CURRENT: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("audit_record", default=None)
 

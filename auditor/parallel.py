@@ -15,9 +15,10 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from multiprocessing import connection as mp_connection
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -64,7 +65,7 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
 SIGNAL_POLL = 0.25
 
 
-def _get(done: "queue.SimpleQueue[Any]") -> Any:
+def _get(done: queue.SimpleQueue[Any]) -> Any:
     """The next item; wakes every SIGNAL_POLL seconds so that a pending signal handler runs."""
     while True:
         try:
@@ -115,15 +116,15 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
 class _Child:
     """One forked worker process, the read end of its pipe and the jobs it has not delivered yet."""
 
-    def __init__(self, process: "multiprocessing.process.BaseProcess", reader: mp_connection.Connection,
+    def __init__(self, process: multiprocessing.process.BaseProcess, reader: mp_connection.Connection,
                  indices: list[int]):
         self.process = process
         self.reader = reader
         self.undelivered = set(indices)
 
     @classmethod
-    def start(cls, context: "multiprocessing.context.ForkContext", indices: list[int], work: Callable[[int], T],
-              workers: int, encode: Callable[[T], str]) -> "_Child":
+    def start(cls, context: multiprocessing.context.ForkContext, indices: list[int], work: Callable[[int], T],
+              workers: int, encode: Callable[[T], str]) -> _Child:
         reader, writer = context.Pipe(duplex=False)
         process = context.Process(target=_child, args=(indices, work, workers, encode, writer, os.getpid()),
                                   daemon=True)
@@ -215,7 +216,7 @@ class HelperThreads:
         self._pid = -1
         self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[[], T]) -> "Future[T]":
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
         """Run ``fn`` on a helper thread; its result (or exception) arrives in the returned Future."""
         future: Future[T] = Future()
         with self._lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -32,7 +32,7 @@ class Severity(str, Enum):
         """Higher is worse: critical 4 … info 0."""
         return _SEVERITY_RANK[self]
 
-    def at_least(self, other: "Severity") -> bool:
+    def at_least(self, other: Severity) -> bool:
         return self.rank >= other.rank
 
 
@@ -126,7 +126,7 @@ class RunResult(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     schema_: str = Field(default=SCHEMA, alias="schema")
-    generated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+    generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     tool_version: str = ""
     config: str | None = None
     mode: str = "online"
@@ -152,7 +152,7 @@ class RunResult(BaseModel):
         return self.model_dump_json(by_alias=True, indent=2, exclude_none=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "RunResult":
+    def from_json(cls, text: str) -> RunResult:
         """A saved run; anything but this tool's schema is refused with a ValueError."""
         try:
             data = json.loads(text)

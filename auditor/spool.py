@@ -39,7 +39,7 @@ class RecordSpool(MutableSequence[RecordResult]):
         self._where[index] = (self._file.tell(), len(data))
         self._file.write(data)
 
-    def complete(self) -> "RecordSpool":
+    def complete(self) -> RecordSpool:
         """Drop the places that never got a record (a run cut short), keeping the order of the rest."""
         kept = [n for n, w in enumerate(self._where) if w is not None]
         self._where, self._companies = [self._where[n] for n in kept], [self._companies[n] for n in kept]

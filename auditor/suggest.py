@@ -7,7 +7,7 @@ the intended one turns a dead end into a one-word fix.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def close_matches(word: str, known: Iterable[str], limit: int = 3) -> list[str]:

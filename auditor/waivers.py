@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from auditor.config import ConfigError
 from auditor.results import CheckResult, CheckStatus, RecordResult, RunResult, Waiver
-from rules import get_rule
+from auditor.rules import get_rule
 
 REMIND_DAYS = 14
 

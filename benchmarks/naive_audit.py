@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import stripe  # noqa: E402
+import stripe
 
-from auditor.config import load_tenants  # noqa: E402
+from auditor.config import load_tenants
 
 
 def main() -> None:

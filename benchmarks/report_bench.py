@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from auditor.render import RenderOptions, get_renderer  # noqa: E402
-from tests.render.synthetic import fleet  # noqa: E402
+from auditor.render import RenderOptions, get_renderer
+from tests.render.synthetic import fleet
 
 
 def _cpu() -> tuple[float, float]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from auditor.results import Severity
-from rules.base import LIVE_ONLY, Outcome, RecordContext, Source, failed, passed, rule, skipped
-from rules.text import stray_characters
+from auditor.rules.base import LIVE_ONLY, Outcome, RecordContext, Source, failed, passed, rule, skipped
+from auditor.rules.text import stray_characters
 
 _ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]+$")
 
@@ -151,7 +151,7 @@ def account_requirements_due(ctx: RecordContext) -> Outcome:
         parts.append(f"past due: {_due(account.past_due)}")
     if deadline is not None:
         parts.append(f"currently due: {_due(account.requirements_due)}")
-    when = datetime.fromtimestamp(deadline, timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if deadline else None
+    when = datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%d %H:%M UTC") if deadline else None
     # Judged at collection time: a deadline gone by is "now", never "before <a past date>".
     gone = deadline is not None and deadline <= (ctx.evidence.collected_at or ctx.settings.now).timestamp()
     by = f" (deadline {when}{', passed' if gone else ''})" if when else ""

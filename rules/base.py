@@ -9,16 +9,22 @@ is missing or failed, so a rule body only sees the answers it asked for.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from auditor.config import Environment, Record, Tenant
 from auditor.evidence import RecordEvidence
 from auditor.results import CheckStatus, Severity
-from rules.guide import (
-    CALLBACK_HOSTS, DASHBOARD_MODE, PUBLISHABLE_PREFIX, SECRET_PREFIXES, callback_url, secret_key_step,
+from auditor.rules.guide import (
+    CALLBACK_HOSTS,
+    DASHBOARD_MODE,
+    PUBLISHABLE_PREFIX,
+    SECRET_PREFIXES,
+    callback_url,
+    secret_key_step,
 )
 
 
@@ -65,7 +71,7 @@ class Settings:
 
     delivery_window_days: int = 7
     delivery_grace_minutes: int = 15  # WH010: younger failed events may still be in flight
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def fingerprint(value: str) -> str:
@@ -88,7 +94,7 @@ class FleetIndex:
     by_signing_secret: dict[str, tuple[tuple[str, Environment], ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, tenants: list[Tenant]) -> "FleetIndex":
+    def build(cls, tenants: list[Tenant]) -> FleetIndex:
         accounts: dict[str, list[tuple[str, Environment]]] = {}
         secrets: dict[str, list[tuple[str, Environment]]] = {}
         signing: dict[str, list[tuple[str, Environment]]] = {}

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from auditor.config import Environment
 from auditor.evidence import WebhookEndpoint
-from rules.guide import CALLBACK_HOSTS, CALLBACK_PATH_PREFIX, callback_url
+from auditor.rules.guide import CALLBACK_HOSTS, CALLBACK_PATH_PREFIX, callback_url
 
 PLENIGO_HOSTS = frozenset(CALLBACK_HOSTS.values())
 
@@ -40,7 +40,7 @@ class UrlParts:
     fragment: str
 
     @classmethod
-    def of(cls, url: str) -> "UrlParts":
+    def of(cls, url: str) -> UrlParts:
         try:
             parts = urlsplit(url.strip())
             port = parts.port

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from auditor.evidence import ErrorKind, FetchError
-from rules.guide import secret_key_step
-from rules.base import RecordContext
+from auditor.rules.base import RecordContext
+from auditor.rules.guide import secret_key_step
 
 _PERMISSION = re.compile(r"'(r[a-z]{1,4}_[a-z_]+)' permission")
 _NETWORK = ("Stripe could not be reached from the machine running the audit ({reason}). Check its network "

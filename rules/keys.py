@@ -5,9 +5,9 @@ from __future__ import annotations
 from auditor.evidence import ErrorKind
 from auditor.redact import mask
 from auditor.results import CheckStatus, Severity
-from rules.base import Outcome, RecordContext, Source, errored, failed, passed, rule, skipped
-from rules.guide import PUBLISHABLE_PREFIX, SECRET_PREFIXES
-from rules.text import stray_characters
+from auditor.rules.base import Outcome, RecordContext, Source, errored, failed, passed, rule, skipped
+from auditor.rules.guide import PUBLISHABLE_PREFIX, SECRET_PREFIXES
+from auditor.rules.text import stray_characters
 
 _API_KEYS = ("In the Stripe Dashboard, in {mode}, click Developers, then the API keys tab. ")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from auditor.config import Environment, Secret
 from auditor.results import Severity
-from rules.base import Outcome, RecordContext, Source, failed, fingerprint, passed, rule, skipped
-from rules.guide import callback_url
+from auditor.rules.base import Outcome, RecordContext, Source, failed, fingerprint, passed, rule, skipped
+from auditor.rules.guide import callback_url
 
 
 @rule(

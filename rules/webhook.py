@@ -7,12 +7,17 @@ from datetime import timedelta
 from auditor.evidence import Event, WebhookEndpoint
 from auditor.redact import mask
 from auditor.results import Severity
-from rules.base import Outcome, RecordContext, Source, failed, passed, rule, skipped
-from rules.endpoints import (
-    candidates, choose_endpoint, for_company, host_problems, path_problems, taken_by_others,
+from auditor.rules.base import Outcome, RecordContext, Source, failed, passed, rule, skipped
+from auditor.rules.endpoints import (
+    candidates,
+    choose_endpoint,
+    for_company,
+    host_problems,
+    path_problems,
+    taken_by_others,
 )
-from rules.guide import REQUIRED_EVENTS
-from rules.text import stray_characters
+from auditor.rules.guide import REQUIRED_EVENTS
+from auditor.rules.text import stray_characters
 
 _WEBHOOKS = ("In the Stripe Dashboard, in {mode}, open the Webhooks tab of Workbench (dashboard.stripe.com/webhooks; "
              "in the older Developers Dashboard: Developers → Webhooks). ")

@@ -23,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from auditor.cli import main as audit  # noqa: E402
-from rules.guide import REQUIRED_EVENTS, callback_url  # noqa: E402
 from auditor.config import Environment  # noqa: E402
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url  # noqa: E402
 from tests.stub_stripe import StubStripe, make_account, make_endpoint, make_event  # noqa: E402
 
 _RNG = random.Random(20261123)

@@ -75,7 +75,7 @@ def _mask_key(key: str) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm and the
     # client's delayed ACK stall every keep-alive response by ~40 ms (measured: 134 ms a record).
@@ -84,14 +84,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet: the benchmark makes thousands of requests
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.stub._handle(self)
 
     def _refuse(self) -> None:
         self.server.stub._record(self.command, self.path, self._key())
         self._send(405, _error_body(f"method {self.command} is not allowed by the stub"))
 
-    do_POST = do_DELETE = do_PUT = do_PATCH = _refuse  # noqa: N815
+    do_POST = do_DELETE = do_PUT = do_PATCH = _refuse
 
     def _key(self) -> str:
         auth = self.headers.get("Authorization", "")
@@ -115,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
-    stub: "StubStripe"
+    stub: StubStripe
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (a timeout, Ctrl-C) is normal here; anything else is reported."""
@@ -161,7 +161,7 @@ class StubStripe:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "StubStripe":
+    def start(self) -> StubStripe:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()
@@ -172,7 +172,7 @@ class StubStripe:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "StubStripe":
+    def __enter__(self) -> StubStripe:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

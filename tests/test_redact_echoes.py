@@ -7,8 +7,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from auditor.redact import register_secret, scrub, scrub_model
 from auditor.evidence import RecordEvidence, WebhookEndpoint
+from auditor.redact import register_secret, scrub, scrub_model
 
 KEY = "sk_live_51EchoKey" + "Ab9Cd8Ef7" * 4
 IRREGULAR = "pa ss&wörd_Echo/42"  # not Stripe-shaped: found only because it was registered

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import socket
 import threading
 import time
 import zlib
@@ -64,7 +63,7 @@ class _DeadlineReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise socket.timeout("the answer's deadline passed")
+            raise TimeoutError("the answer's deadline passed")
         self._sock.settimeout(left if self._timeout is None else min(self._timeout, left))
         return self._file.readinto(buffer)
 

@@ -16,16 +16,23 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.utils import get_environ_proxies
 import stripe
+from requests.utils import get_environ_proxies
 
-from auditor.collect.limits import (DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow, DeadlineAdapter,
-                                    read_body, set_deadline)
+from auditor.collect.limits import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    AnswerRefused,
+    AnswerTooSlow,
+    DeadlineAdapter,
+    read_body,
+    set_deadline,
+)
 
 ALLOWED_METHODS = frozenset({"GET"})
 _CLOCK_SLACK = 0.05  # seconds: a socket timeout set to end at the deadline may wake a hair before it

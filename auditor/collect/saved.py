@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 from auditor.atomic import write_text_atomic
-from auditor.redact import scrub, scrub_model
 from auditor.config import Record, Tenant
 from auditor.evidence import RecordEvidence
+from auditor.redact import scrub, scrub_model
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 

@@ -9,8 +9,9 @@ that may also be null; a missing field is left to the builder (absent is not a w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 
 class WrongType(TypeError):

@@ -19,26 +19,27 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from urllib3.util import parse_url
 import stripe
+from urllib3.util import parse_url
 
+from auditor.collect import shapes
 from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES, AnswerRefused, AnswerTooSlow, size_text
 from auditor.collect.readonly import ReadOnlyHttpClient, ReadOnlyViolation
-from auditor.collect import shapes
 from auditor.config import Record, Tenant
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
 from auditor.logs import silence_sdk_console
 from auditor.parallel import HelperThreads
 from auditor.redact import mask, scrub, scrub_model
-from rules.guide import REQUIRED_EVENTS
-from rules.text import stray_characters
+from auditor.rules.guide import REQUIRED_EVENTS
+from auditor.rules.text import stray_characters
 
 log = logging.getLogger(__name__)
 silence_sdk_console()  # the SDK is imported only when Stripe is asked; from then on only logging speaks for it
@@ -134,7 +135,7 @@ class StripeSource:
     max_record_bytes: int = 3 * DEFAULT_MAX_ANSWER_BYTES  # all pages of one read: 100 pages under the cap add up
     parallel_reads: bool = True  # a record's three reads at once: one round trip instead of three
     sleep: Callable[[float], None] | None = None  # None: back-offs wait on the read's stop signal
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _http: ReadOnlyHttpClient | None = field(default=None, init=False, repr=False)
@@ -329,7 +330,7 @@ class StripeSource:
         status = exc.http_status
         if should == "false":
             return None
-        retryable = should == "true" or isinstance(exc, stripe.APIConnectionError) and exc.should_retry \
+        retryable = should == "true" or (isinstance(exc, stripe.APIConnectionError) and exc.should_retry) \
             or status in (409, 429) or (status is not None and status >= 500)
         if not retryable:
             return None

@@ -11,7 +11,12 @@ from auditor.audit import audit_record, select_tenants
 from auditor.checklist import Checklist, build_checklist
 from auditor.collect.saved import SavedEvidenceSource
 from auditor.commands.common import (
-    config_option, formats_option, load_config_or_exit, load_waivers_or_exit, output_option, parse_formats,
+    config_option,
+    formats_option,
+    load_config_or_exit,
+    load_waivers_or_exit,
+    output_option,
+    parse_formats,
     stripe_source_or_exit,
 )
 from auditor.commands.preflight import unknown_tenants_message
@@ -20,7 +25,7 @@ from auditor.redact import scrub
 from auditor.render.checklist import checklist_html, checklist_pdf, checklist_text, instructions_text
 from auditor.render.table import use_color
 from auditor.results import RunResult
-from rules.base import FleetIndex, Settings
+from auditor.rules.base import FleetIndex, Settings
 
 CHECKLIST_FORMATS = ("table", "html", "pdf", "json")
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -84,7 +85,7 @@ class Delivery:
     smtp_tls: str
 
     @classmethod
-    def pop_from(cls, kwargs: dict[str, Any]) -> "Delivery":
+    def pop_from(cls, kwargs: dict[str, Any]) -> Delivery:
         """Take this object's options out of a command's keyword arguments."""
         return cls(**{name: kwargs.pop(name) for name in cls.__dataclass_fields__})
 

@@ -7,7 +7,8 @@ the host and the ways out, exit 3, instead of one identical error per record.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import click
 

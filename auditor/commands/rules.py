@@ -8,9 +8,9 @@ import click
 from tabulate import tabulate
 
 from auditor.results import ExitCode
+from auditor.rules import all_rules, get_rule
+from auditor.rules.base import Rule
 from auditor.suggest import did_you_mean
-from rules import all_rules, get_rule
-from rules.base import Rule
 
 
 @click.command("rules")

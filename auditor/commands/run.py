@@ -11,25 +11,35 @@ import click
 
 from auditor.atomic import output_batch
 from auditor.audit import AuditPlan, run_audit, select_tenants
-from auditor.commands.common import (
-    config_option, formats_option, load_config_or_exit, load_waivers_or_exit, output_option, parse_formats,
-    severity_choice,
-    stripe_source_or_exit, writable_folders_or_exit, write_outputs,
-)
 from auditor.collect.offline import OfflineSource
+from auditor.collect.saved import SavedEvidenceSource, save_evidence
+from auditor.commands.common import (
+    config_option,
+    formats_option,
+    load_config_or_exit,
+    load_waivers_or_exit,
+    output_option,
+    parse_formats,
+    severity_choice,
+    stripe_source_or_exit,
+    writable_folders_or_exit,
+    write_outputs,
+)
 from auditor.commands.delivery import Delivery, delivery_options
 from auditor.commands.preflight import (
-    NothingToAudit, check_stripe_reachable, unknown_tenants_message, why_nothing_selected,
+    NothingToAudit,
+    check_stripe_reachable,
+    unknown_tenants_message,
+    why_nothing_selected,
 )
 from auditor.commands.rules import resolve_rules_or_exit
-from auditor.collect.saved import SavedEvidenceSource, save_evidence
 from auditor.config import Environment
 from auditor.filters import filter_run
 from auditor.progress import progress_reporter
 from auditor.render import RenderOptions
 from auditor.render.table import run_summary, terminal_width, use_color
 from auditor.results import ExitCode, Severity
-from rules.base import FleetIndex, Settings
+from auditor.rules.base import FleetIndex, Settings
 
 RUN_FORMATS = ("table", "json", "html", "pdf", "junit", "csv", "prometheus")
 

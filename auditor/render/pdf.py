@@ -120,7 +120,7 @@ class LayoutProcess:
             self._proc.wait()
         self._errors.close()
 
-    def __enter__(self) -> "LayoutProcess":
+    def __enter__(self) -> LayoutProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,7 +14,6 @@ import io
 import logging
 import sys
 
-
 ATTACHMENT_NAME = "results.json"
 # tagged (structure tree, reading order, language, title): PDF/UA-1, so that screen readers can use it
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}

@@ -18,7 +18,7 @@ changes) and ``_macros.j2`` the badges, matrix cells and findings.
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,7 +28,7 @@ from auditor import __version__
 from auditor.redact import mask, scrub
 from auditor.render.triage import plural
 
-PACKAGE = "report_templates"
+PACKAGE = "auditor.report_templates"
 
 
 def _num(value: int | float) -> str:
@@ -45,7 +45,7 @@ def when(value: datetime | str | None) -> str:
         return "—"
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime(TIME_FORMAT)
 
 

@@ -103,7 +103,7 @@ class RuleGroup:
     @property
     def steps(self) -> str:
         """The catalogue's steps to fix, with ``<placeholders>`` for each record's own values."""
-        from rules import get_rule  # the catalogue: read-only metadata
+        from auditor.rules import get_rule  # the catalogue: read-only metadata
 
         rule = get_rule(self.rule)
         return rule.remediation_template() if rule is not None else ""

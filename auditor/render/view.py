@@ -17,7 +17,7 @@ from typing import Any
 from auditor.changes import Changes, compare
 from auditor.evidence import FetchError
 from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult
-from rules.endpoints import points_at_plenigo
+from auditor.rules.endpoints import points_at_plenigo
 
 ENVIRONMENTS = ("stage", "live")
 STATUSES = tuple(s.value for s in RecordStatus)  # pass, fail, error

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from auditor.cli import main
-from rules.guide import REQUIRED_EVENTS
+from auditor.rules.guide import REQUIRED_EVENTS
 from tests.e2e.test_fleet import SAMPLES, all_secrets
 
 CONFIG = str(SAMPLES / "tenants.toml")

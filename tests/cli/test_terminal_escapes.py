@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from rules.guide import REQUIRED_EVENTS, callback_url
 from auditor.config import Environment
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 from auditor.terminal import visible
 from tests.stub_stripe import StubStripe, make_account, make_endpoint
 

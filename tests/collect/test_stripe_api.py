@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC
 
 import pytest
 import requests
@@ -343,15 +344,15 @@ def test_record_deadline_stops_retrying(sleeps) -> None:
 
 @responses.activate
 def test_delivery_window_sets_the_events_query(sleeps) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
     source = StripeSource(sleep=sleeps.append, delivery_window_days=2, now=lambda: now)
     happy(responses)
     ev = collect(source)
     since = int(now.timestamp()) - 2 * 86400
     assert f"created%5Bgte%5D={since}" in calls_to("/v1/events")[0]
-    assert ev.failed_events_since == datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)
+    assert ev.failed_events_since == datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 
 
 @responses.activate

@@ -20,7 +20,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from auditor.config import Environment
-from rules.guide import REQUIRED_EVENTS, callback_url
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 from tests.faults.fleet import build_fleet, company_id, live_key
 from tests.stub_stripe import StubStripe, make_endpoint
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from rules.guide import REQUIRED_EVENTS, callback_url
 from auditor.config import Environment
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 from tests.stub_stripe import StubStripe, make_account, make_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -45,7 +45,7 @@ def _bodies() -> dict[str, bytes]:
 class _Echo(BaseHTTPRequestHandler):
     bodies: dict[str, bytes] = {}
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = self.bodies.get(self.path.split("?")[0], b'{"error": {"message": "no"}}')
         self.send_response(200 if self.path.split("?")[0] in self.bodies else 404)
         self.send_header("Content-Type", "application/json")

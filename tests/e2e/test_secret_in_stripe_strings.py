@@ -19,10 +19,10 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from rules.guide import REQUIRED_EVENTS, callback_url
+from auditor.collect.saved import evidence_filename
 from auditor.config import Environment
 from auditor.evidence import RecordEvidence, WebhookEndpoint
-from auditor.collect.saved import evidence_filename
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 from tests.stub_stripe import StubStripe, make_account, make_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]

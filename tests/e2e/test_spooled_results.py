@@ -7,7 +7,6 @@ import json
 import os
 import stat
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 

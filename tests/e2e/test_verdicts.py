@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from auditor.cli import main
-from rules.guide import REQUIRED_EVENTS, callback_url
 from auditor.config import Environment
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 from tests.stub_stripe import StubStripe, make_account, make_endpoint, make_event
 
 A, B = "TENANTA0000000000001", "TENANTB0000000000002"

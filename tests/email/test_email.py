@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import email
-import io
 import email.policy
-import socket
+import io
 import re
+import socket
 from email.message import Message
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,7 +26,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
@@ -224,13 +224,13 @@ class Moody(Inbox):
         super().__init__()
         self.refuse, self.busy, self.reject, self.data_commands = refuse, busy, reject, 0
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.data_commands += 1
         if self.data_commands in self.busy:
             return "451 4.3.0 try again later"

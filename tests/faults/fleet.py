@@ -7,7 +7,7 @@ import string
 from pathlib import Path
 
 from auditor.config import Environment
-from rules.guide import REQUIRED_EVENTS, callback_url
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 from tests.stub_stripe import make_account, make_endpoint
 
 _ALNUM = string.ascii_letters + string.digits

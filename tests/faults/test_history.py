@@ -7,13 +7,13 @@ storing runs of the same second into one folder.
 from __future__ import annotations
 
 import multiprocessing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.history import previous_run, store_run, stored_runs
 from auditor.results import RunResult
 
-SECOND = datetime(2026, 11, 23, 6, 0, 0, tzinfo=timezone.utc)
+SECOND = datetime(2026, 11, 23, 6, 0, 0, tzinfo=UTC)
 STORES = 30
 
 

@@ -113,13 +113,13 @@ class _Proxy(ThreadingHTTPServer):
         self.seen: list[tuple[str, str]] = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(handler) -> None:  # noqa: N802,N805
+            def do_GET(handler) -> None:
                 self.seen.append((handler.requestline, handler.headers.get("Authorization", "")))
                 handler.send_error(502)
 
-            do_CONNECT = do_GET  # noqa: N815
+            do_CONNECT = do_GET
 
-            def log_message(handler, *args: Any) -> None:  # noqa: N805
+            def log_message(handler, *args: Any) -> None:
                 pass
 
         super().__init__(("127.0.0.1", 0), Handler)

@@ -11,15 +11,16 @@ import gzip
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
-import struct
 import threading
 import tracemalloc
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing import connection as mp_connection
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -55,7 +56,7 @@ class _Stripe(ThreadingHTTPServer):
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(handler) -> None:  # noqa: N802,N805
+            def do_GET(handler) -> None:
                 parts = urlsplit(handler.path)
                 with server._lock:
                     server.requests[parts.path] = server.requests.get(parts.path, 0) + 1
@@ -67,12 +68,12 @@ class _Stripe(ThreadingHTTPServer):
                 handler.end_headers()
                 handler.wfile.write(body)
 
-            def log_message(handler, *args: Any) -> None:  # noqa: N805
+            def log_message(handler, *args: Any) -> None:
                 pass
 
         super().__init__(("127.0.0.1", 0), Handler)
 
-    def __enter__(self) -> "_Stripe":
+    def __enter__(self) -> _Stripe:
         threading.Thread(target=self.serve_forever, daemon=True).start()
         return self
 

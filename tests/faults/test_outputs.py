@@ -10,7 +10,6 @@ import errno
 import json
 import os
 import resource
-import signal
 import stat
 import subprocess
 import sys

@@ -28,13 +28,15 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_wheel_holds_rules_templates_and_the_console_script(wheel) -> None:
+def test_wheel_installs_exactly_one_import_package_holding_rules_and_templates(wheel) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
+    top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert top_level == {"auditor"}, "a second top-level name would shadow (or be shadowed by) another distribution"
     for module in ("account", "keys", "webhook", "tenant", "guide", "base"):
-        assert f"rules/{module}.py" in names
+        assert f"auditor/rules/{module}.py" in names
     for template in ("base.html.j2", "report.html.j2", "report_pdf.html.j2", "checklist.html.j2",
                      "email.html.j2", "email.txt.j2", "report.css", "print.css"):
-        assert f"report_templates/{template}" in names
+        assert f"auditor/report_templates/{template}" in names
     assert not any(name.startswith(("tests/", "samples/", "benchmarks/")) for name in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "audit = auditor.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -45,7 +47,7 @@ def test_unpacked_wheel_audits_and_renders_away_from_the_source_tree(wheel, tmp_
     zipfile.ZipFile(wheel).extractall(site)
     out = tmp_path / "out"
     script = (
-        "import sys, auditor, rules, report_templates\n"
+        "import sys, auditor, auditor.rules, auditor.report_templates as report_templates\n"
         "from auditor.cli import main\n"
         f"assert auditor.__file__.startswith({str(site)!r}), auditor.__file__\n"
         f"assert report_templates.__file__.startswith({str(site)!r}), report_templates.__file__\n"

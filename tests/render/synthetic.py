@@ -10,14 +10,14 @@ records passing); :func:`record` makes one record of a chosen kind.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
 from auditor.results import CheckResult, RecordResult, RunResult, Severity, Waiver
-from rules import all_rules
-from rules.guide import REQUIRED_EVENTS
+from auditor.rules import all_rules
+from auditor.rules.guide import REQUIRED_EVENTS
 
-GENERATED_AT = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)
+GENERATED_AT = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 HOSTS = {"live": "callbacks.plenigo.com", "stage": "callbacks.plenigo-stage.com"}
 MODE = {"live": "live mode (the slider at the top right is grey)", "stage": "test mode (the slider at the top right is orange)"}
 

@@ -7,7 +7,6 @@ with scripts disabled. Bounded: a 120-tenant fleet, one browser per module, wait
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from selenium import webdriver

@@ -216,7 +216,7 @@ def test_pdf_layout_fetches_nothing_even_if_markup_asks() -> None:
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(404)
             self.end_headers()

@@ -33,7 +33,7 @@ def test_url_diff_marks_a_near_miss_letter_by_letter() -> None:
 
 
 def test_rule_ranges_are_compact_and_in_catalogue_order() -> None:
-    rules = "TEN001 WH002 WH003 WH004 ACC001 ACC002 KEY001 KEY002 KEY003 WH009 TEN003".split()
+    rules = ["TEN001", "WH002", "WH003", "WH004", "ACC001", "ACC002", "KEY001", "KEY002", "KEY003", "WH009", "TEN003"]
     assert rule_ranges(rules) == "ACC001, ACC002, KEY001–003, WH002–004, WH009, TEN001, TEN003"
     assert rule_ranges([]) == ""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pydantic import SecretStr
 
@@ -10,13 +10,13 @@ from auditor.config import Environment, Record, Secret, Tenant
 from auditor.evaluate import evaluate_record, run_rule
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
 from auditor.results import CheckResult, RecordResult
-from rules import get_rule
-from rules.base import FleetIndex, RecordContext, Settings
-from rules.guide import REQUIRED_EVENTS, callback_url
+from auditor.rules import get_rule
+from auditor.rules.base import FleetIndex, RecordContext, Settings
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 
 CID = "ACME0000000000000001"
 ACCOUNT = "acct_1AbCdEfGhIjKlMnO"
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 STAGE, LIVE = Environment.STAGE, Environment.LIVE
 
 

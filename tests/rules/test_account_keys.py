@@ -6,7 +6,17 @@ import pytest
 
 from auditor.evidence import Account, ErrorKind
 from tests.rules.builders import (
-    ACCOUNT, LIVE, STAGE, check, context, error, evidence, pk, record, secret, sk,
+    ACCOUNT,
+    LIVE,
+    STAGE,
+    check,
+    context,
+    error,
+    evidence,
+    pk,
+    record,
+    secret,
+    sk,
 )
 
 
@@ -233,7 +243,7 @@ def test_key008_restricted_key() -> None:
 
 def test_every_error_kind_has_a_fix_and_a_403_names_stripes_permission() -> None:
     from auditor.evidence import FetchError
-    from rules.errors import error_fix
+    from auditor.rules.errors import error_fix
 
     ctx = context()
     for kind in ErrorKind:
@@ -269,7 +279,7 @@ def test_a_403_on_a_standard_secret_key_does_not_send_anyone_to_edit_a_restricte
     """A standard sk_live_ key answered 403 (e.g. the account is closed or was rejected): the record holds no
     restricted key, so "edit the restricted key and grant a permission" is a step that cannot be followed."""
     from auditor.evidence import FetchError
-    from rules.errors import error_fix
+    from auditor.rules.errors import error_fix
 
     ctx = context()  # the builders' record holds a standard sk_live_ key
     fix = error_fix(FetchError(kind=ErrorKind.PERMISSION, message="x", path="/v1/account"), ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from auditor.config import Environment
-from rules import all_rules, get_rule
+from auditor.rules import all_rules, get_rule
 from tests.rules.builders import LIVE, STAGE, context, evaluate, record
 
 SPEC = {

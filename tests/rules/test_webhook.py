@@ -7,9 +7,20 @@ from datetime import timedelta
 import pytest
 
 from auditor.evidence import Event
-from rules.guide import REQUIRED_EVENTS, callback_url
+from auditor.rules.guide import REQUIRED_EVENTS, callback_url
 from tests.rules.builders import (
-    CID, LIVE, NOW, STAGE, check, context, endpoint, evidence, record, secret, sk, tenant,
+    CID,
+    LIVE,
+    NOW,
+    STAGE,
+    check,
+    context,
+    endpoint,
+    evidence,
+    record,
+    secret,
+    sk,
+    tenant,
 )
 
 GOOD_LIVE = callback_url(CID, LIVE)
@@ -202,7 +213,7 @@ def test_wh010_grace_period_is_counted_from_when_stripe_was_asked() -> None:
     "https://shop.example/callbacks/stripe", "https://hooks.example/plenigo/callbacks",
 ])
 def test_endpoints_that_only_mention_plenigo_are_the_merchants_own(url) -> None:
-    from rules.endpoints import points_at_plenigo
+    from auditor.rules.endpoints import points_at_plenigo
 
     assert not points_at_plenigo(endpoint(url=url))
 
@@ -212,7 +223,7 @@ def test_endpoints_that_only_mention_plenigo_are_the_merchants_own(url) -> None:
     "https://callbaks.plenigo.com/", "https://callbacks.plenigo-stage.de/", "https://relay.example/callbacks/v1/stripe/X",
 ])
 def test_callbacks_hosts_look_alikes_and_the_path_shape_are_candidates(url) -> None:
-    from rules.endpoints import points_at_plenigo
+    from auditor.rules.endpoints import points_at_plenigo
 
     assert points_at_plenigo(endpoint(url=url))
 
