@@ -10,36 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from auditor.evidence import ErrorKind, FetchError
 from auditor.results import CheckResult, CheckStatus, RecordResult
 from auditor.rules import all_rules
 from auditor.rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
-from auditor.rules.errors import error_fix
+from auditor.rules.errors import describe, error_fix
 from auditor.rules.keys import wrong_mode_key
 
 log = logging.getLogger(__name__)
-
-_REASONS = {
-    ErrorKind.AUTHENTICATION: "Stripe rejected the secret key (HTTP 401: invalid, expired or rolled)",
-    ErrorKind.PERMISSION: "the key may not read this (HTTP 403: a restricted key without that permission)",
-    ErrorKind.NOT_FOUND: "Stripe answered 404 Not Found",
-    ErrorKind.RATE_LIMITED: "Stripe kept answering 429 Too Many Requests, also after retries",
-    ErrorKind.SERVER: "Stripe answered with a server error, also after retries",
-    ErrorKind.TIMEOUT: "Stripe did not answer in time",
-    ErrorKind.CONNECTION: "the connection to Stripe failed",
-    ErrorKind.INVALID_RESPONSE: "Stripe's answer could not be read",
-    ErrorKind.REFUSED: "the read-only guard refused a request that was not GET",
-    ErrorKind.OTHER: "asking Stripe failed",
-}
-
-
-def describe(error: FetchError) -> str:
-    """One line a person can act on: the reason, then Stripe's own words."""
-    reason = _REASONS.get(error.kind, "asking Stripe failed")
-    where = f" for {error.path}" if error.path else ""
-    detail = f": {error.message}" if error.message and error.message not in reason else ""
-    return f"{reason}{where}{detail}"
-
 
 def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> RecordResult:
     """Run every rule that applies to this record's environment."""

@@ -6,6 +6,7 @@ from auditor.evidence import ErrorKind
 from auditor.redact import mask
 from auditor.results import CheckStatus, Severity
 from auditor.rules.base import Outcome, RecordContext, Source, errored, failed, passed, rule, skipped
+from auditor.rules.errors import describe
 from auditor.rules.guide import PUBLISHABLE_PREFIX, SECRET_PREFIXES
 from auditor.rules.text import stray_characters
 
@@ -94,8 +95,6 @@ def secret_key_accepted(ctx: RecordContext) -> Outcome:
         return failed(f"Stripe rejected {hint} (HTTP 401): {rejected.message}", http_status=401)
     if evidence.account is not None or evidence.webhook_endpoints is not None or evidence.failed_events is not None:
         return passed(f"Stripe accepted {hint}")
-    from auditor.evaluate import describe  # late: evaluate imports the rule catalogue
-
     return errored(describe(errors[0]) if errors else "Stripe gave no answer")
 
 
