@@ -9,18 +9,41 @@ never stops the other checks or the fleet.
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 from auditor.results import CheckResult, CheckStatus, RecordResult
 from auditor.rules import all_rules
 from auditor.rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
+from auditor.rules.context import MissingEvidence
 from auditor.rules.errors import describe, error_fix
 from auditor.rules.keys import wrong_mode_key
 
+__all__ = ["Bindings", "describe", "evaluate_record", "run_rule"]
+
 log = logging.getLogger(__name__)
+
+C = TypeVar("C", bound=RecordContext)
+
+
+class Bindings:
+    """One record's context in each kind the rules read (bound once per record, not once per rule)."""
+
+    def __init__(self, ctx: RecordContext):
+        self.ctx = ctx
+        self._bound: dict[type[RecordContext], RecordContext] = {}
+
+    def of(self, kind: type[C]) -> C:
+        """``ctx`` as a ``kind``; raises MissingEvidence when an answer that kind carries is absent."""
+        found = self._bound.get(kind)
+        if not isinstance(found, kind):
+            found = self._bound[kind] = kind.bind(self.ctx)
+        return found
+
 
 def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> RecordResult:
     """Run every rule that applies to this record's environment."""
-    checks = [run_rule(rule, ctx) for rule in (rules or all_rules()) if rule.applies_to(ctx.environment)]
+    bindings = Bindings(ctx)
+    checks = [run_rule(rule, ctx, bindings) for rule in (rules or all_rules()) if rule.applies_to(ctx.environment)]
     evidence = ctx.evidence
     errors = evidence.errors() if evidence else []
     return RecordResult(
@@ -34,14 +57,8 @@ def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> Reco
     )
 
 
-def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
-    outcome = _precondition(rule, ctx)
-    if outcome is None:
-        try:
-            outcome = rule.check(ctx)
-        except Exception as exc:  # a bug in one rule must not hide the others
-            log.exception("rule %s raised", rule.id)
-            outcome = errored(f"the rule itself failed ({type(exc).__name__}); please report this")
+def run_rule(rule: Rule, ctx: RecordContext, bindings: Bindings | None = None) -> CheckResult:
+    outcome = _precondition(rule, ctx) or _judge(rule, bindings or Bindings(ctx))
     return CheckResult(
         rule=rule.id,
         slug=rule.slug,
@@ -52,6 +69,19 @@ def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
         details=outcome.details,
         remediation=_remediation(rule, ctx, outcome),
     )
+
+
+def _judge(rule: Rule, bindings: Bindings) -> Outcome:
+    """The rule's own verdict, given the context it reads; its failure is this check's ``error``."""
+    try:
+        bound = bindings.of(rule.context)
+    except MissingEvidence as exc:  # evidence without the answer and without the reason (a hand-edited file)
+        return errored(str(exc))
+    try:
+        return rule.check(bound)
+    except Exception as exc:  # a bug in one rule must not hide the others
+        log.exception("rule %s raised", rule.id)
+        return errored(f"the rule itself failed ({type(exc).__name__}); please report this")
 
 
 def _remediation(rule: Rule, ctx: RecordContext, outcome: Outcome) -> str | None:

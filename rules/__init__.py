@@ -6,7 +6,8 @@ Find a rule by its ID or slug: ``grep -rn WH006 rules/`` or ``audit explain WH00
 from __future__ import annotations
 
 from auditor.rules import account, keys, tenant, webhook  # noqa: F401  (registers the rules)
-from auditor.rules.base import REGISTRY, Rule
+from auditor.rules.base import Rule
+from auditor.rules.registry import REGISTRY
 
 _GROUP_ORDER = {"ACC": 0, "KEY": 1, "WH": 2, "TEN": 3}
 

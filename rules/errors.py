@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from auditor.evidence import ErrorKind, FetchError
-from auditor.rules.base import RecordContext
+from auditor.rules.context import RecordContext
 from auditor.rules.guide import secret_key_step
 
 _PERMISSION = re.compile(r"'(r[a-z]{1,4}_[a-z_]+)' permission")

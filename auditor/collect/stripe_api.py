@@ -161,7 +161,7 @@ class StripeSource:
             self._read_all(self._client(key), key, evidence)
         except Exception as exc:  # never let one record's surprise escape
             log.warning("unexpected %s while asking Stripe for %s", type(exc).__name__, tenant.company_id)
-            _fill_missing(evidence, FetchError(kind=ErrorKind.OTHER, message=f"unexpected {type(exc).__name__}"))
+            evidence.fail_unanswered(FetchError(kind=ErrorKind.OTHER, message=f"unexpected {type(exc).__name__}"))
         return scrub_model(evidence)  # Stripe's strings masked before anything diffs or logs them
 
     def _read_all(self, client: stripe.StripeClient, key: str, evidence: RecordEvidence) -> None:
@@ -188,7 +188,7 @@ class StripeSource:
             evidence.requests_made += outcome.requests
             if outcome.fatal:  # the later reads would wait out the same retries for nothing
                 stop.set()
-                _fill_missing(evidence, outcome.fatal)
+                evidence.fail_unanswered(outcome.fatal)
                 return
 
     def _read_one(self, read: Callable[..., None], client: stripe.StripeClient, key: str, budget: _Budget,
@@ -484,8 +484,3 @@ def _unreachable(evidence: RecordEvidence) -> FetchError | None:
     """The error of a read that found Stripe unreachable even after retries, if any."""
     return next((e for e in evidence.errors() if e.kind in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT)), None)
 
-
-def _fill_missing(evidence: RecordEvidence, error: FetchError) -> None:
-    for part in ("account", "webhook_endpoints", "failed_events"):
-        if getattr(evidence, part) is None and evidence.error_for(part) is None:
-            setattr(evidence, f"{part}_error", error)
