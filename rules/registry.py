@@ -77,7 +77,11 @@ def rule(
 def _context_of(rule_id: str, func: Callable[..., Any]) -> type[RecordContext]:
     """The context class the rule's one argument is annotated with."""
     params = list(inspect.signature(func).parameters)
-    hint = typing.get_type_hints(func).get(params[0]) if len(params) == 1 else None
+    try:
+        hint = typing.get_type_hints(func).get(params[0]) if len(params) == 1 else None
+    except NameError as exc:  # the annotation names a class its module does not hold
+        raise RuleDefinitionError(f"rule {rule_id} ({func.__module__}.{func.__name__}): its argument's type "
+                                  f"cannot be resolved ({exc})") from exc
     if not (isinstance(hint, type) and issubclass(hint, RecordContext)):
         raise RuleDefinitionError(f"rule {rule_id} ({func.__module__}.{func.__name__}): its function must take "
                                   "one argument annotated with the context it reads (RecordContext, "
