@@ -1,6 +1,12 @@
 """The rule catalogue: one module per group, one small pure function per rule.
 
 Find a rule by its ID or slug: ``grep -rn WH006 rules/`` or ``audit explain WH006``.
+
+To add one: write ``def my_check(ctx: <Context>) -> Outcome`` in its group's module, where the
+argument's type says what it reads (``RecordContext`` for the tenant file alone; ``AccountContext``,
+``EndpointsContext``, ``DeliveriesContext`` or ``StripeContext`` for Stripe's answers, never None), and
+decorate it with ``@rule(...)`` (ID, slug, severity, source, texts, and ``fills`` for the placeholders its
+outcomes fill). The registry checks the metadata at import; tests/rules/test_catalogue.py holds SPEC's table.
 """
 
 from __future__ import annotations
