@@ -239,8 +239,9 @@ def _signals_held() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    caught: list[int] = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum)) for signum in _DEFERRED}
+    caught: list[signal.Signals] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signal.Signals(signum)))
+                for signum in _DEFERRED}
     try:
         yield
     finally:

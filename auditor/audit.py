@@ -8,7 +8,7 @@ into evidence, and anything unexpected becomes that record's ``error``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from auditor import __version__
@@ -67,26 +67,35 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
 
     processes = plan.processes or default_processes(len(jobs), plan.workers)
     if processes > 1:
-        decode = _as_text if spool is not None else RecordResult.model_validate_json  # spooled as the child sent it
-        finished = in_processes(len(jobs), audit_one, plan.workers, processes,
-                                encode=RecordResult.model_dump_json, decode=decode, lost=lost_one)
+        decode: Callable[[str], RecordResult | str] = \
+            _as_text if spool is not None else RecordResult.model_validate_json  # spooled as the child sent it
+        finished: Iterator[tuple[int, RecordResult | str]] = in_processes(
+            len(jobs), audit_one, plan.workers, processes, encode=_as_json, decode=decode, lost=lost_one)
     else:
         finished = in_threads(list(range(len(jobs))), audit_one, plan.workers)
     for index, result in finished:
         if spool is not None:
-            text = result if isinstance(result, str) else result.model_dump_json()
-            spool.put(index, text)
-            result = RecordResult.model_validate_json(text) if progress and isinstance(result, str) else result
+            spool.put(index, _as_json(result))
         else:
-            results[index] = result
+            results[index] = _as_record(result)
         if progress:
-            progress(result)
+            progress(_as_record(result))
     run = RunResult(tool_version=__version__, config=plan.config_path, mode=plan.mode,
                     records=[r for r in results if r is not None])
     if spool is not None:
         run.records = spool.complete()  # type: ignore[assignment]  # a Sequence of RecordResult, read on access
     run.summarise()
     return run
+
+
+def _as_json(result: RecordResult | str) -> str:
+    """A result as a worker process sends it (one that is text already goes as it is)."""
+    return result if isinstance(result, str) else result.model_dump_json()
+
+
+def _as_record(result: RecordResult | str) -> RecordResult:
+    """A result, decoded if a worker process sent it as text (spooled results are not decoded otherwise)."""
+    return RecordResult.model_validate_json(result) if isinstance(result, str) else result
 
 
 def _as_text(text: str) -> str:

@@ -9,41 +9,41 @@ never stops the other checks or the fleet.
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
-from auditor.evidence import ErrorKind, FetchError
 from auditor.results import CheckResult, CheckStatus, RecordResult
 from auditor.rules import all_rules
 from auditor.rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
-from auditor.rules.errors import error_fix
+from auditor.rules.context import MissingEvidence
+from auditor.rules.errors import describe, error_fix
 from auditor.rules.keys import wrong_mode_key
+
+__all__ = ["Bindings", "describe", "evaluate_record", "run_rule"]
 
 log = logging.getLogger(__name__)
 
-_REASONS = {
-    ErrorKind.AUTHENTICATION: "Stripe rejected the secret key (HTTP 401: invalid, expired or rolled)",
-    ErrorKind.PERMISSION: "the key may not read this (HTTP 403: a restricted key without that permission)",
-    ErrorKind.NOT_FOUND: "Stripe answered 404 Not Found",
-    ErrorKind.RATE_LIMITED: "Stripe kept answering 429 Too Many Requests, also after retries",
-    ErrorKind.SERVER: "Stripe answered with a server error, also after retries",
-    ErrorKind.TIMEOUT: "Stripe did not answer in time",
-    ErrorKind.CONNECTION: "the connection to Stripe failed",
-    ErrorKind.INVALID_RESPONSE: "Stripe's answer could not be read",
-    ErrorKind.REFUSED: "the read-only guard refused a request that was not GET",
-    ErrorKind.OTHER: "asking Stripe failed",
-}
+C = TypeVar("C", bound=RecordContext)
 
 
-def describe(error: FetchError) -> str:
-    """One line a person can act on: the reason, then Stripe's own words."""
-    reason = _REASONS.get(error.kind, "asking Stripe failed")
-    where = f" for {error.path}" if error.path else ""
-    detail = f": {error.message}" if error.message and error.message not in reason else ""
-    return f"{reason}{where}{detail}"
+class Bindings:
+    """One record's context in each kind the rules read (bound once per record, not once per rule)."""
+
+    def __init__(self, ctx: RecordContext):
+        self.ctx = ctx
+        self._bound: dict[type[RecordContext], RecordContext] = {}
+
+    def of(self, kind: type[C]) -> C:
+        """``ctx`` as a ``kind``; raises MissingEvidence when an answer that kind carries is absent."""
+        found = self._bound.get(kind)
+        if not isinstance(found, kind):
+            found = self._bound[kind] = kind.bind(self.ctx)
+        return found
 
 
 def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> RecordResult:
     """Run every rule that applies to this record's environment."""
-    checks = [run_rule(rule, ctx) for rule in (rules or all_rules()) if rule.applies_to(ctx.environment)]
+    bindings = Bindings(ctx)
+    checks = [run_rule(rule, ctx, bindings) for rule in (rules or all_rules()) if rule.applies_to(ctx.environment)]
     evidence = ctx.evidence
     errors = evidence.errors() if evidence else []
     return RecordResult(
@@ -57,14 +57,8 @@ def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> Reco
     )
 
 
-def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
-    outcome = _precondition(rule, ctx)
-    if outcome is None:
-        try:
-            outcome = rule.check(ctx)
-        except Exception as exc:  # a bug in one rule must not hide the others
-            log.exception("rule %s raised", rule.id)
-            outcome = errored(f"the rule itself failed ({type(exc).__name__}); please report this")
+def run_rule(rule: Rule, ctx: RecordContext, bindings: Bindings | None = None) -> CheckResult:
+    outcome = _precondition(rule, ctx) or _judge(rule, bindings or Bindings(ctx))
     return CheckResult(
         rule=rule.id,
         slug=rule.slug,
@@ -75,6 +69,19 @@ def run_rule(rule: Rule, ctx: RecordContext) -> CheckResult:
         details=outcome.details,
         remediation=_remediation(rule, ctx, outcome),
     )
+
+
+def _judge(rule: Rule, bindings: Bindings) -> Outcome:
+    """The rule's own verdict, given the context it reads; its failure is this check's ``error``."""
+    try:
+        bound = bindings.of(rule.context)
+    except MissingEvidence as exc:  # evidence without the answer and without the reason (a hand-edited file)
+        return errored(str(exc))
+    try:
+        return rule.check(bound)
+    except Exception as exc:  # a bug in one rule must not hide the others
+        log.exception("rule %s raised", rule.id)
+        return errored(f"the rule itself failed ({type(exc).__name__}); please report this")
 
 
 def _remediation(rule: Rule, ctx: RecordContext, outcome: Outcome) -> str | None:

@@ -29,6 +29,14 @@ class ErrorKind(str, Enum):
     OTHER = "other"
 
 
+class Part(str, Enum):
+    """One answer asked of Stripe for a record; a rule's context names the parts it needs."""
+
+    ACCOUNT = "account"  # GET /v1/account
+    WEBHOOK_ENDPOINTS = "webhook_endpoints"  # GET /v1/webhook_endpoints
+    FAILED_EVENTS = "failed_events"  # GET /v1/events?delivery_success=false
+
+
 class FetchError(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -112,9 +120,26 @@ class RecordEvidence(BaseModel):
 
     requests_made: int = 0
 
-    def error_for(self, part: str) -> FetchError | None:
-        """The error of one part: ``account``, ``webhook_endpoints`` or ``failed_events``."""
-        return getattr(self, f"{part}_error")
+    def error_for(self, part: Part | str) -> FetchError | None:
+        """Why one part could not be read (None when it was read, or not asked)."""
+        errors = {Part.ACCOUNT: self.account_error, Part.WEBHOOK_ENDPOINTS: self.webhook_endpoints_error,
+                  Part.FAILED_EVENTS: self.failed_events_error}
+        return errors[Part(part)]
+
+    def answered(self, part: Part) -> bool:
+        """True when Stripe's answer for this part is held (an empty list is an answer)."""
+        answers = {Part.ACCOUNT: self.account, Part.WEBHOOK_ENDPOINTS: self.webhook_endpoints,
+                   Part.FAILED_EVENTS: self.failed_events}
+        return answers[part] is not None
+
+    def fail_unanswered(self, error: FetchError) -> None:
+        """Record ``error`` for every part that holds neither an answer nor an error (a read cut short)."""
+        if self.account is None and self.account_error is None:
+            self.account_error = error
+        if self.webhook_endpoints is None and self.webhook_endpoints_error is None:
+            self.webhook_endpoints_error = error
+        if self.failed_events is None and self.failed_events_error is None:
+            self.failed_events_error = error
 
     def errors(self) -> list[FetchError]:
         return [e for e in (self.account_error, self.webhook_endpoints_error, self.failed_events_error) if e]

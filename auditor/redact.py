@@ -80,7 +80,8 @@ def _written_forms(secret: str) -> set[str]:
         backslashed = text.encode("unicode_escape").decode("ascii")  # as repr() writes it inside a longer text
         return {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], repr(text)[1:-1],
                 backslashed, backslashed.replace("'", "\\'"), str(markupsafe.escape(text)),  # Jinja2's escaping
-                html.escape(text), html.escape(text, quote=False), html.escape(text, quote=False).replace('"', "&quot;")}
+                html.escape(text), html.escape(text, quote=False),
+                html.escape(text, quote=False).replace('"', "&quot;")}
 
     percent = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").replace("_", "%5F"),
                secret.replace("_", "%5F")}  # as a URL carries it (the pattern ignores case)

@@ -1,12 +1,19 @@
 """The rule catalogue: one module per group, one small pure function per rule.
 
 Find a rule by its ID or slug: ``grep -rn WH006 rules/`` or ``audit explain WH006``.
+
+To add one: write ``def my_check(ctx: <Context>) -> Outcome`` in its group's module, where the
+argument's type says what it reads (``RecordContext`` for the tenant file alone; ``AccountContext``,
+``EndpointsContext``, ``DeliveriesContext`` or ``StripeContext`` for Stripe's answers, never None), and
+decorate it with ``@rule(...)`` (ID, slug, severity, source, texts, and ``fills`` for the placeholders its
+outcomes fill). The registry checks the metadata at import; tests/rules/test_catalogue.py holds SPEC's table.
 """
 
 from __future__ import annotations
 
 from auditor.rules import account, keys, tenant, webhook  # noqa: F401  (registers the rules)
-from auditor.rules.base import REGISTRY, Rule
+from auditor.rules.base import Rule
+from auditor.rules.registry import REGISTRY
 
 _GROUP_ORDER = {"ACC": 0, "KEY": 1, "WH": 2, "TEN": 3}
 

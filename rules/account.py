@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 
 from auditor.results import Severity
-from auditor.rules.base import LIVE_ONLY, Outcome, RecordContext, Source, failed, passed, rule, skipped
+from auditor.rules.base import LIVE_ONLY, Outcome, Source, failed, passed, skipped
+from auditor.rules.context import AccountContext, RecordContext
+from auditor.rules.registry import rule
 from auditor.rules.text import stray_characters
 
 _ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]+$")
@@ -37,6 +39,7 @@ def account_id_present(ctx: RecordContext) -> Outcome:
     why="An ID with a stray space or an invisible character copied from a web page names no account at all.",
     remediation=_FIND_ACCOUNT_ID + "Copy it again and enter it as account_id of the {environment} record of "
                 "{company_id}, without spaces or other characters: {problem}.",
+    fills=("problem",),
 )
 def account_id_format(ctx: RecordContext) -> Outcome:
     value = ctx.record.account_id
@@ -64,13 +67,14 @@ def account_id_format(ctx: RecordContext) -> Outcome:
                 "Decide which account is the merchant's; then, in that account's Dashboard, in {mode}, copy the "
                 "account ID (gear → Profile → bottom of the page → Accounts) and the keys (Developers → API keys) "
                 "into the {environment} record of {company_id} again.",
-    needs=("account",),
+    fills=("stripe_account",),
 )
-def account_id_matches_stripe(ctx: RecordContext) -> Outcome:
+def account_id_matches_stripe(ctx: AccountContext) -> Outcome:
     record_id = (ctx.record.account_id or "").strip()
-    stripe_id = ctx.evidence.account.id
+    stripe_id = ctx.account.id
     if not record_id:
-        return skipped(f"no account ID in the record (ACC001); the key belongs to {stripe_id}", stripe_account=stripe_id)
+        return skipped(f"no account ID in the record (ACC001); the key belongs to {stripe_id}",
+                       stripe_account=stripe_id)
     if record_id != stripe_id:
         return failed(f"the secret key belongs to {stripe_id}, not to {record_id}",
                       fill={"stripe_account": stripe_id}, expected=record_id, found=stripe_id)
@@ -93,10 +97,10 @@ def _due(fields: list[str]) -> str:
     why="An account that Stripe has not activated cannot take live payments: checkouts fail for every customer. "
         "Only the ability to take payments is judged here; payouts are ACC005, upcoming deadlines ACC006.",
     remediation=_ACTIVATION + " ({missing}). Until then the account cannot take payments.",
-    needs=("account",),
+    fills=("missing",),
 )
-def account_can_go_live(ctx: RecordContext) -> Outcome:
-    account = ctx.evidence.account
+def account_can_go_live(ctx: AccountContext) -> Outcome:
+    account = ctx.account
     flags = {"charges_enabled": account.charges_enabled, "details_submitted": account.details_submitted}
     off = [name for name, value in flags.items() if value is not True]
     if off:
@@ -117,10 +121,10 @@ def account_can_go_live(ctx: RecordContext) -> Outcome:
         "or a verification is missing.",
     remediation=_ACTIVATION + " ({missing}); Stripe lists the bank account for payouts under Settings → "
                 "Business → Bank accounts and currencies. Payments keep working meanwhile.",
-    needs=("account",),
+    fills=("missing",),
 )
-def account_payouts_enabled(ctx: RecordContext) -> Outcome:
-    account = ctx.evidence.account
+def account_payouts_enabled(ctx: AccountContext) -> Outcome:
+    account = ctx.account
     if account.payouts_enabled is not True:
         due = _due(account.past_due + [f for f in account.requirements_due if f not in account.past_due])
         reason = f" (Stripe: {account.disabled_reason})" if account.disabled_reason else ""
@@ -139,10 +143,10 @@ def account_payouts_enabled(ctx: RecordContext) -> Outcome:
         "the merchant can act before that happens. currently_due without a deadline is not reported (Stripe "
         "keeps the account working).",
     remediation=_ACTIVATION + ": {fields}{deadline}.",
-    needs=("account",),
+    fills=("fields", "deadline"),
 )
-def account_requirements_due(ctx: RecordContext) -> Outcome:
-    account = ctx.evidence.account
+def account_requirements_due(ctx: AccountContext) -> Outcome:
+    account = ctx.account
     deadline = account.current_deadline if account.requirements_due else None
     if not account.past_due and deadline is None:
         return passed("Stripe asks for nothing past due or with a deadline")

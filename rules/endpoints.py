@@ -116,7 +116,8 @@ def candidates(endpoints: Iterable[WebhookEndpoint], taken: Mapping[str, str] | 
     return [e for e in endpoints if points_at_plenigo(e) and not (taken and owner(e, taken))]
 
 
-def taken_by_others(endpoints: Iterable[WebhookEndpoint], taken: Mapping[str, str]) -> list[tuple[WebhookEndpoint, str]]:
+def taken_by_others(endpoints: Iterable[WebhookEndpoint],
+                    taken: Mapping[str, str]) -> list[tuple[WebhookEndpoint, str]]:
     """Endpoints of other tenants on the same Stripe account, each with its tenant: theirs, not a mistake."""
     return [(e, cid) for e in endpoints if points_at_plenigo(e) and (cid := owner(e, taken))]
 
@@ -126,8 +127,11 @@ def choose_endpoint(endpoints: list[WebhookEndpoint], company_id: str, env: Envi
     """The exact URL enabled (or one differing only in host case or :443), else exact disabled, else the
     nearest miss (ties: the oldest, then by ID)."""
     found = candidates(endpoints, taken)
-    if not found:
-        return None
+    return best_of(found, company_id, env) if found else None
+
+
+def best_of(found: list[WebhookEndpoint], company_id: str, env: Environment) -> WebhookEndpoint:
+    """The best of some candidates (at least one), ranked as :func:`choose_endpoint` ranks them."""
     expected = callback_url(company_id, env)
     return max(found, key=lambda e: (_score(e, expected, company_id, env), -(e.created or 0), e.id))
 

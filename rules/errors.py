@@ -1,4 +1,4 @@
-"""The fix for an ``error`` check: what to do about the reason Stripe could not be asked.
+"""An ``error`` check: why Stripe could not be asked, and what to do about it.
 
 An operator acts on the fix without reading the reason twice, so each kind of
 failure gets its own step: a rejected key is replaced, a restricted key gets
@@ -11,13 +11,35 @@ from __future__ import annotations
 import re
 
 from auditor.evidence import ErrorKind, FetchError
-from auditor.rules.base import RecordContext
+from auditor.rules.context import RecordContext
 from auditor.rules.guide import secret_key_step
 
 _PERMISSION = re.compile(r"'(r[a-z]{1,4}_[a-z_]+)' permission")
 _NETWORK = ("Stripe could not be reached from the machine running the audit ({reason}). Check its network "
             "connection, a proxy (HTTPS_PROXY) or firewall between it and {api_base}, and that --stripe-api-base "
             "(or STRIPE_API_BASE) is unset or right; then run the audit again.")
+
+# Why a read failed, in words a person can act on (the check's message; its fix is error_fix).
+_REASONS = {
+    ErrorKind.AUTHENTICATION: "Stripe rejected the secret key (HTTP 401: invalid, expired or rolled)",
+    ErrorKind.PERMISSION: "the key may not read this (HTTP 403: a restricted key without that permission)",
+    ErrorKind.NOT_FOUND: "Stripe answered 404 Not Found",
+    ErrorKind.RATE_LIMITED: "Stripe kept answering 429 Too Many Requests, also after retries",
+    ErrorKind.SERVER: "Stripe answered with a server error, also after retries",
+    ErrorKind.TIMEOUT: "Stripe did not answer in time",
+    ErrorKind.CONNECTION: "the connection to Stripe failed",
+    ErrorKind.INVALID_RESPONSE: "Stripe's answer could not be read",
+    ErrorKind.REFUSED: "the read-only guard refused a request that was not GET",
+    ErrorKind.OTHER: "asking Stripe failed",
+}
+
+
+def describe(error: FetchError) -> str:
+    """One line a person can act on: the reason, then Stripe's own words."""
+    reason = _REASONS.get(error.kind, "asking Stripe failed")
+    where = f" for {error.path}" if error.path else ""
+    detail = f": {error.message}" if error.message and error.message not in reason else ""
+    return f"{reason}{where}{detail}"
 
 
 def _restricted(error: FetchError, ctx: RecordContext) -> bool:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from auditor.evidence import ErrorKind
 from auditor.redact import mask
 from auditor.results import CheckStatus, Severity
-from auditor.rules.base import Outcome, RecordContext, Source, errored, failed, passed, rule, skipped
+from auditor.rules.base import Outcome, Source, errored, failed, passed, skipped
+from auditor.rules.context import RecordContext, StripeContext
+from auditor.rules.errors import describe
 from auditor.rules.guide import PUBLISHABLE_PREFIX, SECRET_PREFIXES
+from auditor.rules.registry import rule
 from auditor.rules.text import stray_characters
 
 _API_KEYS = ("In the Stripe Dashboard, in {mode}, click Developers, then the API keys tab. ")
@@ -26,6 +29,7 @@ def _env_of(key: str) -> str | None:
     why="plenigo's checkout loads Stripe.js with this key; a missing or mangled key breaks every payment form.",
     remediation=_API_KEYS + "Click the Publishable key ({pk_prefix}…) to copy it and enter it as publishable_key of "
                 "the {environment} record of {company_id}, exactly as copied{problem}.",
+    fills=("problem",),
 )
 def publishable_key_format(ctx: RecordContext) -> Outcome:
     return _key_format(ctx.record.publishable_key, "publishable key", ("pk_",))
@@ -55,6 +59,7 @@ def publishable_key_environment(ctx: RecordContext) -> Outcome:
         "reject it.",
     remediation=_API_KEYS + "{get_secret_key}, and store it where the {environment} record of {company_id} reads "
                 "it, exactly as copied{problem}.",
+    fills=("problem",),
 )
 def secret_key_format(ctx: RecordContext) -> Outcome:
     return _key_format(_secret_key(ctx), "secret key", ("sk_", "rk_"))
@@ -85,7 +90,7 @@ def secret_key_environment(ctx: RecordContext) -> Outcome:
                 "{get_secret_key}, and replace the secret key of the {environment} record of {company_id} with it.",
     handles_errors=True,
 )
-def secret_key_accepted(ctx: RecordContext) -> Outcome:
+def secret_key_accepted(ctx: StripeContext) -> Outcome:
     evidence = ctx.evidence
     errors = evidence.errors()
     rejected = next((e for e in errors if e.kind is ErrorKind.AUTHENTICATION), None)
@@ -94,8 +99,6 @@ def secret_key_accepted(ctx: RecordContext) -> Outcome:
         return failed(f"Stripe rejected {hint} (HTTP 401): {rejected.message}", http_status=401)
     if evidence.account is not None or evidence.webhook_endpoints is not None or evidence.failed_events is not None:
         return passed(f"Stripe accepted {hint}")
-    from auditor.evaluate import describe  # late: evaluate imports the rule catalogue
-
     return errored(describe(errors[0]) if errors else "Stripe gave no answer")
 
 
@@ -110,6 +113,7 @@ def secret_key_accepted(ctx: RecordContext) -> Outcome:
                 "account, in {mode}, and copy the account ID (gear → Profile → bottom of the page → Accounts) and "
                 "both keys (Developers → API keys) from that one account into the {environment} record of "
                 "{company_id}.",
+    fills=("accounts",),
 )
 def keys_same_account(ctx: RecordContext) -> Outcome:
     named = {
@@ -154,6 +158,7 @@ def embedded_account(key: str | None) -> str | None:
     remediation="Move {fields} of the {environment} record of {company_id} out of the tenant file: store the value "
                 "in an environment variable or a file readable only by the auditor, and write "
                 "secret_key = {{ env = \"NAME\" }} or {{ file = \"/run/secrets/name\" }} instead.",
+    fills=("fields",),
 )
 def secrets_not_inline(ctx: RecordContext) -> Outcome:
     inline = [name for name, secret in (("secret_key", ctx.record.secret_key),
@@ -172,6 +177,7 @@ def secrets_not_inline(ctx: RecordContext) -> Outcome:
     why="A restricted key may lack permissions that plenigo's payment flows need; calls then fail in production.",
     remediation=_API_KEYS + "Use the standard Secret key ({sk_prefix}…) for the {environment} record of "
                 "{company_id} instead of the restricted key {key}: {get_secret_key}.",
+    fills=("key",),
 )
 def secret_key_unrestricted(ctx: RecordContext) -> Outcome:
     key = _secret_key(ctx)

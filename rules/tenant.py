@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from auditor.config import Environment, Secret
 from auditor.results import Severity
-from auditor.rules.base import Outcome, RecordContext, Source, failed, fingerprint, passed, rule, skipped
+from auditor.rules.base import Outcome, Source, failed, passed, skipped
+from auditor.rules.context import RecordContext, Users, fingerprint
 from auditor.rules.guide import callback_url
+from auditor.rules.registry import rule
 
 
 @rule(
@@ -19,6 +21,7 @@ from auditor.rules.guide import callback_url
     why="The guide recommends setting up stage first; a tenant without a live record has not gone live yet.",
     remediation="Add a [tenants.{missing}] record for {company_id} with the values from the Stripe Dashboard in "
                 "{missing_mode}{when}.",
+    fills=("missing", "missing_mode", "when"),
 )
 def both_environments(ctx: RecordContext) -> Outcome:
     missing = [env for env in Environment if ctx.tenant.record(env) is None]
@@ -42,6 +45,7 @@ def both_environments(ctx: RecordContext) -> Outcome:
     remediation="The stage record names {stage_account}, the live record {live_account}. Use the test mode and the "
                 "live mode of the merchant's one Stripe account: copy the account ID (gear → Profile → bottom of "
                 "the page → Accounts) and the keys of the right account into both records of {company_id}.",
+    fills=("stage_account", "live_account"),
 )
 def same_account_both_environments(ctx: RecordContext) -> Outcome:
     stage, live = ctx.tenant.record(Environment.STAGE), ctx.tenant.record(Environment.LIVE)
@@ -63,6 +67,7 @@ def same_account_both_environments(ctx: RecordContext) -> Outcome:
         "account each tenant's endpoint stays its own: no webhook fix edits the other tenant's endpoint.",
     remediation="{company_id} shares {what} with {others}. Check which tenant the Stripe account really belongs "
                 "to and enter the other tenant's own values from its own Stripe Dashboard{signing}.",
+    fills=("what", "others", "signing"),
 )
 def account_not_shared(ctx: RecordContext) -> Outcome:
     me = ctx.company_id
@@ -79,21 +84,21 @@ def account_not_shared(ctx: RecordContext) -> Outcome:
             shared.append(what)
             others |= names
     if shared:
-        names = ", ".join(sorted(others))
+        listed = ", ".join(sorted(others))
         signing = (" (the signing secret: Workbench → Webhooks → that tenant's own endpoint → Reveal under "
                    "Signing secret)") if "the signing secret" in shared else ""
-        return failed(f"{' and '.join(shared)} also used by {names}",
-                      fill={"what": " and ".join(shared), "others": names, "signing": signing},
+        return failed(f"{' and '.join(shared)} also used by {listed}",
+                      fill={"what": " and ".join(shared), "others": listed, "signing": signing},
                       shared_with=sorted(others), shared=shared)
     return passed("no other tenant uses this account, secret key or signing secret")
 
 
-def _users(index: dict, secret: Secret | None) -> tuple:
-    value = secret.reveal().strip() if secret else ""
-    if not value:
+def _users(index: dict[str, Users], secret: Secret | None) -> Users:
+    entered = secret.reveal() if secret else ""
+    if not entered.strip():
         return ()
     # the secret key index is built from the value as entered; the signing index from the stripped value
-    return index.get(fingerprint(value), ()) or index.get(fingerprint(secret.reveal()), ())
+    return index.get(fingerprint(entered.strip()), ()) or index.get(fingerprint(entered), ())
 
 
 @rule(
@@ -106,6 +111,7 @@ def _users(index: dict, secret: Secret | None) -> tuple:
     remediation="In the Stripe Dashboard, in live mode, open the Webhooks tab of Workbench, select the endpoint "
                 "{live_url}, click Reveal under Signing secret and enter it as signing_secret of the live record "
                 "of {company_id}; do the same in test mode for {stage_url} and the stage record.",
+    fills=("live_url", "stage_url"),
 )
 def signing_secrets_distinct(ctx: RecordContext) -> Outcome:
     stage, live = ctx.tenant.record(Environment.STAGE), ctx.tenant.record(Environment.LIVE)

@@ -7,8 +7,10 @@ from datetime import timedelta
 from auditor.evidence import Event, WebhookEndpoint
 from auditor.redact import mask
 from auditor.results import Severity
-from auditor.rules.base import Outcome, RecordContext, Source, failed, passed, rule, skipped
+from auditor.rules.base import Outcome, Source, failed, passed, skipped
+from auditor.rules.context import DeliveriesContext, EndpointsContext, RecordContext, StripeContext
 from auditor.rules.endpoints import (
+    best_of,
     candidates,
     choose_endpoint,
     for_company,
@@ -17,6 +19,7 @@ from auditor.rules.endpoints import (
     taken_by_others,
 )
 from auditor.rules.guide import REQUIRED_EVENTS
+from auditor.rules.registry import rule
 from auditor.rules.text import stray_characters
 
 _WEBHOOKS = ("In the Stripe Dashboard, in {mode}, open the Webhooks tab of Workbench (dashboard.stripe.com/webhooks; "
@@ -31,14 +34,15 @@ _ADD_ENDPOINT = (
 _EDIT_URL = ("Select the endpoint {endpoint} ({endpoint_url}), open its ⋯ menu → Edit destination (older Dashboard: "
              "Update details) and replace the endpoint URL with:\n  {expected_url}")
 _NO_ENDPOINT = "no plenigo webhook endpoint (WH002)"
-_ENDPOINT_RULE = dict(source=Source.STRIPE, needs=("webhook_endpoints",), mode_bound=True)
+_WHERE = ("endpoint", "endpoint_url")  # the fill of _where()
 
 
 def _bullets(items: list[str] | tuple[str, ...]) -> str:
     return "\n".join(f"  - {item}" for item in items)
 
 
-def _endpoint(ctx: RecordContext) -> WebhookEndpoint | None:
+def _endpoint(ctx: StripeContext) -> WebhookEndpoint | None:
+    """The endpoint the webhook rules judge: this tenant's plenigo endpoint (endpoints.choose_endpoint)."""
     return choose_endpoint(ctx.evidence.webhook_endpoints or [], ctx.company_id, ctx.environment, ctx.taken_urls)
 
 
@@ -55,6 +59,7 @@ def _where(endpoint: WebhookEndpoint) -> dict[str, str]:
     remediation=_WEBHOOKS + "Select the endpoint {expected_url}, click Reveal under Signing secret, copy the "
                 "whsec_… value and store it for signing_secret of the {environment} record of {company_id}, "
                 "exactly as copied{problem}.",
+    fills=("problem",),
 )
 def signing_secret_format(ctx: RecordContext) -> Outcome:
     secret = ctx.record.signing_secret
@@ -72,7 +77,7 @@ def signing_secret_format(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH002", slug="endpoint-registered", severity=Severity.CRITICAL, **_ENDPOINT_RULE,
+    id="WH002", slug="endpoint-registered", severity=Severity.CRITICAL, source=Source.STRIPE, mode_bound=True,
     title="A webhook endpoint points at plenigo's callbacks",
     checks="The Stripe account has a webhook endpoint for this tenant at plenigo's callbacks: a callbacks host or a "
            "look-alike, or the path shape /callbacks/…/stripe/…. An endpoint that merely mentions plenigo elsewhere "
@@ -81,9 +86,10 @@ def signing_secret_format(ctx: RecordContext) -> Outcome:
     why="Without it Stripe never tells plenigo that a payment succeeded, failed or was disputed. The fix only ever "
         "adds an endpoint: the merchant's own endpoints and other tenants' are left alone.",
     remediation=_ADD_ENDPOINT,
+    fills=("required_events", "leave_alone"),
 )
-def endpoint_registered(ctx: RecordContext) -> Outcome:
-    endpoints = ctx.evidence.webhook_endpoints or []
+def endpoint_registered(ctx: EndpointsContext) -> Outcome:
+    endpoints = ctx.endpoints
     taken = ctx.taken_urls
     ours = candidates(endpoints, taken)
     if ours:
@@ -101,14 +107,15 @@ def endpoint_registered(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH003", slug="endpoint-host-environment", severity=Severity.CRITICAL, **_ENDPOINT_RULE,
+    id="WH003", slug="endpoint-host-environment", severity=Severity.CRITICAL, source=Source.STRIPE, mode_bound=True,
     title="The endpoint uses the environment's callbacks host over https",
     checks="The endpoint's URL is https://callbacks.plenigo.com/… on live and "
            "https://callbacks.plenigo-stage.com/… on stage.",
     why="Events sent to the other system's host are processed by the wrong plenigo system or not at all.",
     remediation=_WEBHOOKS + _EDIT_URL,
+    fills=_WHERE,
 )
-def endpoint_host_environment(ctx: RecordContext) -> Outcome:
+def endpoint_host_environment(ctx: EndpointsContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
@@ -120,15 +127,16 @@ def endpoint_host_environment(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH004", slug="endpoint-company-id", severity=Severity.CRITICAL, **_ENDPOINT_RULE,
+    id="WH004", slug="endpoint-company-id", severity=Severity.CRITICAL, source=Source.STRIPE, mode_bound=True,
     title="The endpoint's path is /callbacks/v1.0/stripe/<companyID>",
     checks="The URL path is exactly /callbacks/v1.0/stripe/<companyID> for this tenant: no trailing slash, no "
            "query, same case.",
     why="plenigo routes each event by the companyID in the path; a wrong one delivers the tenant's payments to "
         "another tenant or to nobody.",
     remediation=_WEBHOOKS + _EDIT_URL + "\n(the companyID is in the plenigo Merchant Backend URL of the tenant).",
+    fills=_WHERE,
 )
-def endpoint_company_id(ctx: RecordContext) -> Outcome:
+def endpoint_company_id(ctx: EndpointsContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
@@ -141,7 +149,7 @@ def endpoint_company_id(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH005", slug="endpoint-enabled", severity=Severity.CRITICAL, **_ENDPOINT_RULE,
+    id="WH005", slug="endpoint-enabled", severity=Severity.CRITICAL, source=Source.STRIPE, mode_bound=True,
     title="The endpoint is enabled",
     checks="The endpoint's status is enabled.",
     why="Stripe sends nothing to a disabled endpoint (Stripe also disables endpoints that keep failing), and it "
@@ -153,14 +161,15 @@ def endpoint_company_id(ctx: RecordContext) -> Outcome:
                 "period. Once enabled, click Reveal under its Signing secret: if that is not the signing_secret "
                 "of the {environment} record of {company_id}, enter it there before deleting or disabling any "
                 "other endpoint for {company_id} (WH008), which may be the one delivering today.",
+    fills=_WHERE,
 )
-def endpoint_enabled(ctx: RecordContext) -> Outcome:
+def endpoint_enabled(ctx: EndpointsContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
     if endpoint.status != "enabled":
         # An enabled near miss may be what delivers today, with the record's signing secret.
-        live = [e.id for e in candidates(ctx.evidence.webhook_endpoints or [], ctx.taken_urls)
+        live = [e.id for e in candidates(ctx.endpoints, ctx.taken_urls)
                 if e.status == "enabled" and for_company(e, ctx.company_id)]
         also = f" ({', '.join(live)} for this company is enabled and may be delivering)" if live else ""
         return failed(f"the endpoint {endpoint.id} is {endpoint.status}{also}", fill=_where(endpoint),
@@ -169,7 +178,7 @@ def endpoint_enabled(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH006", slug="events-complete", severity=Severity.CRITICAL, **_ENDPOINT_RULE,
+    id="WH006", slug="events-complete", severity=Severity.CRITICAL, source=Source.STRIPE, mode_bound=True,
     title="The endpoint subscribes to all 15 required events",
     checks="The endpoint's enabled events include all 15 events of the guide's table (or *).",
     why="Each missing event is a payment state plenigo never learns about: a succeeded payment stays open, a "
@@ -177,8 +186,9 @@ def endpoint_enabled(ctx: RecordContext) -> Outcome:
     remediation=_WEBHOOKS + "Select the endpoint {endpoint} ({endpoint_url}), open its ⋯ menu → Edit destination "
                 "(older Dashboard: Update details → + Select events); search for and tick each of these events and "
                 "save:\n{missing_events}",
+    fills=(*_WHERE, "missing_events"),
 )
-def events_complete(ctx: RecordContext) -> Outcome:
+def events_complete(ctx: EndpointsContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
@@ -195,14 +205,15 @@ def events_complete(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH007", slug="events-extra", severity=Severity.INFO, **_ENDPOINT_RULE,
+    id="WH007", slug="events-extra", severity=Severity.INFO, source=Source.STRIPE, mode_bound=True,
     title="The endpoint subscribes to no events beyond the 15",
     checks="Events beyond the 15 required ones (or * = all events) are listed: they are delivered for nothing.",
     why="plenigo ignores other events; delivering them costs traffic and clutters the delivery log.",
     remediation=_WEBHOOKS + "Select the endpoint {endpoint} ({endpoint_url}), open its ⋯ menu → Edit destination "
                 "(older Dashboard: Update details), and remove the events not in plenigo's list:\n{extra_events}",
+    fills=(*_WHERE, "extra_events"),
 )
-def events_extra(ctx: RecordContext) -> Outcome:
+def events_extra(ctx: EndpointsContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
@@ -218,7 +229,7 @@ def events_extra(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH008", slug="endpoint-unique", severity=Severity.MEDIUM, **_ENDPOINT_RULE,
+    id="WH008", slug="endpoint-unique", severity=Severity.MEDIUM, source=Source.STRIPE, mode_bound=True,
     title="Exactly one enabled endpoint points at plenigo for this company",
     checks="Only one of the account's enabled webhook endpoints points at plenigo for this companyID; disabled ones "
            "deliver nothing and are only mentioned.",
@@ -227,9 +238,10 @@ def events_extra(ctx: RecordContext) -> Outcome:
         "enabled) and each to delete by its we_… ID, so the only delivering endpoint is never the one deleted.",
     remediation=_WEBHOOKS + "Keep the endpoint {keep}. Delete each of these (select it, then ⋯ → Delete "
                 "destination):\n{duplicates}",
+    fills=("keep", "duplicates"),
 )
-def endpoint_unique(ctx: RecordContext) -> Outcome:
-    endpoints = ctx.evidence.webhook_endpoints or []
+def endpoint_unique(ctx: EndpointsContext) -> Outcome:
+    endpoints = ctx.endpoints
     mine = [e for e in candidates(endpoints, ctx.taken_urls) if for_company(e, ctx.company_id)]
     if not candidates(endpoints, ctx.taken_urls):
         return skipped(_NO_ENDPOINT)
@@ -237,7 +249,7 @@ def endpoint_unique(ctx: RecordContext) -> Outcome:
     disabled = [e.id for e in mine if e.status != "enabled"]
     note = f" ({', '.join(disabled)} disabled: delivers nothing, not counted)" if disabled else ""
     if len(enabled) > 1:
-        keep = choose_endpoint(enabled, ctx.company_id, ctx.environment)
+        keep = best_of(enabled, ctx.company_id, ctx.environment)
         extra = [f"{e.id} {e.url}" for e in enabled if e is not keep]
         return failed(f"{len(enabled)} enabled endpoints point at plenigo for {ctx.company_id}: every event is "
                       f"delivered {len(enabled)} times; keep {keep.id}{note}",
@@ -249,7 +261,7 @@ def endpoint_unique(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH009", slug="endpoint-mode", severity=Severity.HIGH, **_ENDPOINT_RULE,
+    id="WH009", slug="endpoint-mode", severity=Severity.HIGH, source=Source.STRIPE, mode_bound=True,
     title="The endpoint is in the environment's Stripe mode",
     checks="The endpoint's livemode is true on the live record and false on the stage record.",
     why="A test-mode endpoint only receives test events: live payments would never reach plenigo.",
@@ -258,7 +270,7 @@ def endpoint_unique(ctx: RecordContext) -> Outcome:
                 "{expected_url} and the 15 events; then reveal its signing secret and enter it as signing_secret "
                 "of the {environment} record of {company_id}.",
 )
-def endpoint_mode(ctx: RecordContext) -> Outcome:
+def endpoint_mode(ctx: EndpointsContext) -> Outcome:
     endpoint = _endpoint(ctx)
     if endpoint is None:
         return skipped(_NO_ENDPOINT)
@@ -273,8 +285,7 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
 
 
 @rule(
-    id="WH010", slug="deliveries-healthy", severity=Severity.HIGH, source=Source.STRIPE,
-    needs=("failed_events",), mode_bound=True,
+    id="WH010", slug="deliveries-healthy", severity=Severity.HIGH, source=Source.STRIPE, mode_bound=True,
     title="Recent events of the 15 required types were delivered",
     checks="No event of the 15 required types from the last 7 days (--delivery-window-days), older than 15 "
            "minutes (--delivery-grace-minutes), is still pending or failed delivery "
@@ -290,8 +301,9 @@ def endpoint_mode(ctx: RecordContext) -> Outcome:
                 "under Signing secret and enter that value as signing_secret of the {environment} record of "
                 "{company_id}; then resend the failed events from that tab. If they were delivered there, the "
                 "failure is another endpoint's{other_endpoints}.\n{failed}",
+    fills=("other_endpoints", "failed"),
 )
-def deliveries_healthy(ctx: RecordContext) -> Outcome:
+def deliveries_healthy(ctx: DeliveriesContext) -> Outcome:
     if ctx.evidence.webhook_endpoints is not None and _endpoint(ctx) is None:
         # No plenigo endpoint: the failures are other endpoints'; blaming signing_secret has no target.
         return skipped(_NO_ENDPOINT)
@@ -312,19 +324,19 @@ def deliveries_healthy(ctx: RecordContext) -> Outcome:
                   may_be_other_endpoints=others)
 
 
-def _failing_events(ctx: RecordContext) -> list[Event]:
+def _failing_events(ctx: DeliveriesContext) -> list[Event]:
     """Failed events of the 15 types, inside the window, older than the grace period at collection time."""
     evidence = ctx.evidence
     seen_at = evidence.collected_at or ctx.settings.now
     since = evidence.failed_events_since or (seen_at - timedelta(days=ctx.settings.delivery_window_days))
     settled = seen_at - timedelta(minutes=ctx.settings.delivery_grace_minutes)
     required = set(REQUIRED_EVENTS)
-    return [e for e in evidence.failed_events or []
+    return [e for e in ctx.failed_events
             if e.type in required and since.timestamp() <= e.created <= settled.timestamp()]
 
 
-def _other_receivers(ctx: RecordContext, types: set[str]) -> list[str]:
+def _other_receivers(ctx: StripeContext, types: set[str]) -> list[str]:
     """Other enabled endpoints of the account that subscribe to one of these types (or *)."""
     plenigo = _endpoint(ctx)
-    return [f"{e.id} ({e.url})" for e in ctx.evidence.webhook_endpoints or []
-            if e is not plenigo and e.status == "enabled" and ("*" in e.enabled_events or types & set(e.enabled_events))]
+    return [f"{e.id} ({e.url})" for e in ctx.evidence.webhook_endpoints or [] if e is not plenigo
+            and e.status == "enabled" and ("*" in e.enabled_events or types & set(e.enabled_events))]

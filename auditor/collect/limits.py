@@ -53,14 +53,14 @@ class _DeadlineReader(io.RawIOBase):
     def __init__(self, sock: Any, deadline: float):
         super().__init__()
         self._sock = sock
-        self._file = sock.makefile("rb", buffering=0)  # counts as a reference: the socket stays open for us
+        self._file: io.RawIOBase = sock.makefile("rb", buffering=0)  # a reference: the socket stays open for us
         self._deadline = deadline
         self._timeout = sock.gettimeout()  # the per-read timeout the connection set
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Any) -> int | None:  # None: no data yet on a non-blocking socket (io.RawIOBase)
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the answer's deadline passed")

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -69,7 +69,8 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
         proxies = {k: v for k, v in get_environ_proxies(api_base).items() if k in ("http", "https")}
         if urlsplit(api_base.strip()).scheme.lower() != "https":  # decided on the parsed scheme: HTTP:// too
             proxies = {}  # plain http is allowed on loopback only: through a proxy the keys would leave in clear
-        super().__init__(timeout=timeout, proxy=proxies or None, **kwargs)
+        # The SDK's TypedDict wants both keys; it accepts "http and/or https", which is what requests found.
+        super().__init__(timeout=timeout, proxy=cast("stripe.HTTPClient._Proxy", proxies) or None, **kwargs)
         self.max_answer_bytes = max_answer_bytes
         self._caps = threading.local()
 
@@ -91,7 +92,9 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
                 session.mount(prefix, DeadlineAdapter())
             self._thread_local.session = session
 
-    def request(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
+    # RequestsClient's own signature (bytes, no _usage), which already differs from HTTPClient's.
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None,  # type: ignore[override]
+                post_data: Any = None) -> tuple[bytes, int, Mapping[str, str]]:
         if method.upper() not in ALLOWED_METHODS:
             _refuse(method, url)
         self._ensure_session()
@@ -100,7 +103,7 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
         except Exception as exc:  # the SDK's own mapping to APIConnectionError, cause kept
             self._handle_request_error(exc)
 
-    def _exchange(self, method: str, url: str, headers: Any,
+    def _exchange(self, method: str, url: str, headers: Mapping[str, str] | None,
                   post_data: Any) -> tuple[bytes, int, Mapping[str, str]]:
         """One request, connect to last byte within its deadline, the body capped; no redirect followed."""
         start = time.monotonic()
@@ -131,16 +134,20 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
     def _connect(self) -> float:
         return float(self._timeout[0] if isinstance(self._timeout, tuple) else self._timeout)
 
-    def request_stream(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
+    # RequestsClient's own signature (no _usage), which already differs from HTTPClient's.
+    def request_stream(self, method: str, url: str, headers: Mapping[str, str] | None,  # type: ignore[override]
+                       post_data: Any = None) -> tuple[Any, int, Mapping[str, str]]:
         if method.upper() not in ALLOWED_METHODS:
             _refuse(method, url)
         self._ensure_session()
         return super().request_stream(method, url, headers, post_data)
 
-    async def request_async(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
+    async def request_async(self, method: str, url: str, headers: Mapping[str, str],
+                            post_data: Any = None) -> tuple[bytes, int, Mapping[str, str]]:
         _refuse(method, url)  # the auditor never uses the async API; refuse rather than bypass the guard
 
-    async def request_stream_async(self, method: str, url: str, headers: Any, post_data: Any = None):  # type: ignore[override]
+    async def request_stream_async(self, method: str, url: str, headers: Mapping[str, str],
+                                   post_data: Any = None) -> tuple[AsyncIterable[bytes], int, Mapping[str, str]]:
         _refuse(method, url)
 
 

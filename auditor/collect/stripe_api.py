@@ -138,7 +138,7 @@ class StripeSource:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _http: ReadOnlyHttpClient | None = field(default=None, init=False, repr=False)
+    _http: ReadOnlyHttpClient = field(init=False, repr=False)  # set in __post_init__, from the fields above
 
     def __post_init__(self) -> None:
         self.api_base = validate_api_base(self.api_base)
@@ -161,7 +161,7 @@ class StripeSource:
             self._read_all(self._client(key), key, evidence)
         except Exception as exc:  # never let one record's surprise escape
             log.warning("unexpected %s while asking Stripe for %s", type(exc).__name__, tenant.company_id)
-            _fill_missing(evidence, FetchError(kind=ErrorKind.OTHER, message=f"unexpected {type(exc).__name__}"))
+            evidence.fail_unanswered(FetchError(kind=ErrorKind.OTHER, message=f"unexpected {type(exc).__name__}"))
         return scrub_model(evidence)  # Stripe's strings masked before anything diffs or logs them
 
     def _read_all(self, client: stripe.StripeClient, key: str, evidence: RecordEvidence) -> None:
@@ -174,21 +174,22 @@ class StripeSource:
         dropped, and so are their requests from ``requests_made``).
         """
         deadline, stop = time.monotonic() + self.record_deadline, threading.Event()
-        pending = []
+        pending: list[Callable[[], _Outcome] | Future[_Outcome]] = []
         for n, (read, _) in enumerate(_PARTS):
-            job = functools.partial(self._read_one, getattr(self, read), client, key, _Budget(deadline, stop=stop),
-                                    evidence)
+            read_it = functools.partial(self._read_one, getattr(self, read), client, key,
+                                        _Budget(deadline, stop=stop), evidence)
             if self.parallel_reads and n:  # on a helper thread, in the context of this record (its log lines)
-                job = _HELPERS.submit(functools.partial(contextvars.copy_context().run, job))
-            pending.append(job)
-        for (_, fields), job in zip(_PARTS, pending):
+                pending.append(_HELPERS.submit(functools.partial(contextvars.copy_context().run, read_it)))
+            else:
+                pending.append(read_it)
+        for (_, fields), job in zip(_PARTS, pending, strict=True):
             outcome = job.result() if isinstance(job, Future) else job()
             for name in fields:
                 setattr(evidence, name, getattr(outcome.scratch, name))
             evidence.requests_made += outcome.requests
             if outcome.fatal:  # the later reads would wait out the same retries for nothing
                 stop.set()
-                _fill_missing(evidence, outcome.fatal)
+                evidence.fail_unanswered(outcome.fatal)
                 return
 
     def _read_one(self, read: Callable[..., None], client: stripe.StripeClient, key: str, budget: _Budget,
@@ -263,7 +264,7 @@ class StripeSource:
         seen: set[str] = set()
         after: str | None = None
         for _ in range(max_pages):
-            page, error = self._call(lambda: fetch(after), path, key, budget)
+            page, error = self._call(functools.partial(fetch, after), path, key, budget)
             if error is not None:
                 return None, error, False
             data = page.get("data") if isinstance(page, dict) else None
@@ -278,7 +279,7 @@ class StripeSource:
                                         message="the list does not advance: a page repeated items already "
                                                 "read (the cursor was not honoured)"), False
             items.extend(data)
-            if not page.get("has_more") or not data:
+            if not (isinstance(page, dict) and page.get("has_more")) or not data:
                 return items, None, False
             if budget.received > self.max_record_bytes:  # each page under the cap, yet too much in all
                 if partial_ok:  # enough to judge (failed events): kept, and marked as cut short
@@ -334,7 +335,7 @@ class StripeSource:
             or status in (409, 429) or (status is not None and status >= 500)
         if not retryable:
             return None
-        backoff = min(self.backoff_cap, self.backoff_base * (2 ** attempt)) * (0.5 + random.random() / 2)
+        backoff = min(self.backoff_cap, self.backoff_base * (2.0 ** attempt)) * (0.5 + random.random() / 2)
         retry_after = _seconds(_header(headers, "Retry-After"))
         if retry_after is not None:  # the server knows best when to come back
             return min(retry_after, 60.0)
@@ -355,7 +356,7 @@ def _unusable(key: str) -> str | None:
 
 def _repeats(page: list[Any], seen: set[str]) -> bool:
     """Whether a page holds an item already read; records the page's item IDs in ``seen``."""
-    ids = [item.get("id") for item in page if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    ids = [found for item in page if isinstance(item, dict) and isinstance(found := item.get("id"), str)]
     repeated = bool(seen.intersection(ids)) or len(set(ids)) < len(ids)
     seen.update(ids)
     return repeated
@@ -484,8 +485,3 @@ def _unreachable(evidence: RecordEvidence) -> FetchError | None:
     """The error of a read that found Stripe unreachable even after retries, if any."""
     return next((e for e in evidence.errors() if e.kind in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT)), None)
 
-
-def _fill_missing(evidence: RecordEvidence, error: FetchError) -> None:
-    for part in ("account", "webhook_endpoints", "failed_events"):
-        if getattr(evidence, part) is None and evidence.error_for(part) is None:
-            setattr(evidence, f"{part}_error", error)

@@ -162,7 +162,8 @@ def test_key001_publishable_key_format(value, verdict, words) -> None:
 
 def test_key002_test_key_on_live_and_live_key_on_stage() -> None:
     result = check("KEY002", context(record(LIVE, publishable_key=pk(STAGE))))
-    assert result.status.value == "fail" and "stage publishable key" in result.message and "live record" in result.message
+    assert result.status.value == "fail"
+    assert "stage publishable key" in result.message and "live record" in result.message
     assert check("KEY002", context(record(STAGE, publishable_key=pk(LIVE)))).status.value == "fail"
     assert check("KEY002", context(record(STAGE))).status.value == "pass"
     assert check("KEY002", context(record(publishable_key=None))).status.value == "skipped"

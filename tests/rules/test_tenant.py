@@ -47,7 +47,8 @@ def test_ten003_shared_account_and_secret_key_name_the_other_tenant() -> None:
 
 def test_ten003_own_stage_and_live_do_not_count() -> None:
     ten = tenant(record(STAGE), record(LIVE))
-    other = tenant(record(LIVE, account_id="acct_1Qqqqqqqqqqqqqqq", secret_key=secret(sk(LIVE, "acct_1Qqqqqqqqqqqqqqq")),
+    acct = "acct_1Qqqqqqqqqqqqqqq"
+    other = tenant(record(LIVE, account_id=acct, secret_key=secret(sk(LIVE, acct)),
                           signing_secret=secret("whsec_" + "q" * 32)),
                    company_id="OTHER000000000000009")
     assert check("TEN003", context(ten.record(LIVE), ten=ten, fleet=[ten, other])).status.value == "pass"
