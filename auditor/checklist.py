@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 
 from auditor import __version__
 from auditor.config import Environment, Record, Tenant
+from auditor.evidence import WebhookEndpoint
 from auditor.redact import mask
 from auditor.results import CheckResult, CheckStatus, RecordResult, Severity
-from auditor.rules.endpoints import choose_endpoint
 from auditor.rules.guide import (
     CALLBACK_HOSTS,
     DASHBOARD_MODE,
@@ -214,19 +214,20 @@ def _yes_no(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
-def _chosen(result: RecordResult):
-    """The endpoint the WH checks judged (they know the fleet: another tenant's endpoint is never it)."""
+def _chosen(result: RecordResult) -> WebhookEndpoint | None:
+    """The endpoint the WH checks judged, as the engine recorded it (it knows the fleet: another tenant's
+    endpoint is never it). A results.json older than that record falls back on the endpoint the checks name."""
     ev = result.evidence
     if not ev or not ev.webhook_endpoints:
         return None
     judged = [c for c in (result.check(r) for r in ("WH002", "WH003", "WH004", "WH005")) if c is not None]
     if any(c.status is CheckStatus.SKIPPED for c in judged[:1]):
         return None  # Stripe was not asked, or answered for the other mode (KEY004)
-    named = {c.details.get("endpoint") for c in judged} - {None}
-    found = [e for e in ev.webhook_endpoints if e.id in named]
-    if found or named or (judged and judged[0].status is CheckStatus.FAIL):
-        return found[0] if found else None
-    return choose_endpoint(ev.webhook_endpoints, result.company_id, Environment(result.environment))
+    chosen = result.chosen_endpoint
+    if chosen is None and result.endpoint_roles is None:
+        named = [c.details.get("endpoint") for c in judged]
+        chosen = next((n for n in named if isinstance(n, str)), None)
+    return next((e for e in ev.webhook_endpoints if e.id == chosen), None)
 
 
 def _not_judged(result: RecordResult) -> bool:

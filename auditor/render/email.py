@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from auditor.changes import Changes
 from auditor.render.charts import SEVERITY_COLORS
+from auditor.render.ranking import worst_first
+from auditor.render.rule_order import rule_ranges
 from auditor.render.templating import when
 from auditor.render.triage import build_triage, record_anchor
-from auditor.render.view import rule_ranges, worst_first
 from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult
 
 EMAIL_ROWS = 20  # rows per list (records with findings, waived checks)

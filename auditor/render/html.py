@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from auditor.render import RenderOptions
 from auditor.render.charts import status_by_environment, top_rules
+from auditor.render.evidence_table import evidence_row
 from auditor.render.templating import TIME_FORMAT, render_bytes, stylesheet
 from auditor.render.triage import Triage, build_triage
-from auditor.render.view import ReportView, build_view, evidence_row
+from auditor.render.view import ReportView, build_view
 from auditor.results import RunResult
 
 __all__ = ["TIME_FORMAT", "common_context", "report_html"]

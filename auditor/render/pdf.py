@@ -20,10 +20,11 @@ from pathlib import Path
 
 from auditor.redact import scrub
 from auditor.render import RenderOptions
+from auditor.render.evidence_table import evidence_header, evidence_lines, evidence_row
 from auditor.render.html import common_context
 from auditor.render.pdf_child import FAILED, read_frame, write_frame
 from auditor.render.templating import render_template, stylesheet
-from auditor.render.view import build_view, evidence_header, evidence_lines, evidence_row
+from auditor.render.view import build_view
 from auditor.results import RunResult
 
 FULL_FIXES_UP_TO = 40  # records with findings; above, the steps to fix are printed once per rule

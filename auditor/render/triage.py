@@ -85,6 +85,7 @@ class RuleGroup:
     slug: str
     severity: str
     title: str
+    steps: str = ""  # the generic steps to fix as the run recorded them, ``<placeholders>`` for a record's values
     failing: list[RecordRef] = field(default_factory=list)
     waived: list[RecordRef] = field(default_factory=list)
 
@@ -99,14 +100,6 @@ class RuleGroup:
     @property
     def anchor(self) -> str:
         return rule_anchor(self.rule)
-
-    @property
-    def steps(self) -> str:
-        """The catalogue's steps to fix, with ``<placeholders>`` for each record's own values."""
-        from auditor.rules import get_rule  # the catalogue: read-only metadata
-
-        rule = get_rule(self.rule)
-        return rule.remediation_template() if rule is not None else ""
 
 
 @dataclass
@@ -171,8 +164,10 @@ def rule_groups(run: RunResult) -> list[RuleGroup]:
         for check in record.checks:
             if check.status not in (CheckStatus.FAIL, CheckStatus.WAIVED):
                 continue
-            group = groups.setdefault(check.rule, RuleGroup(check.rule, check.slug, check.severity.value,
-                                                            check.title))
+            group = groups.get(check.rule)
+            if group is None:
+                group = groups[check.rule] = RuleGroup(check.rule, check.slug, check.severity.value, check.title,
+                                                       run.rule_steps(check.rule))
             (group.failing if check.status is CheckStatus.FAIL else group.waived).append(_ref(record))
     return sorted(groups.values(), key=lambda g: (-g.score, -Severity(g.severity).rank, -len(g.failing), g.rule))
 

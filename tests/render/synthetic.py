@@ -13,7 +13,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
-from auditor.results import CheckResult, RecordResult, RunResult, Severity, Waiver
+from auditor.evaluate import rule_catalogue
+from auditor.results import CheckResult, EndpointRole, RecordResult, RunResult, Severity, Waiver
 from auditor.rules import all_rules
 from auditor.rules.guide import REQUIRED_EVENTS
 
@@ -147,7 +148,8 @@ def record(company_id: str, tenant: str, environment: str, kind: str = "pass", s
         requests_made=3,
     )
     result = RecordResult(company_id=company_id, tenant=tenant, environment=environment, checks=checks,
-                          status=RecordResult.status_of(checks), evidence=evidence)
+                          status=RecordResult.status_of(checks), evidence=evidence,
+                          endpoint_roles=None if kind == "error" else {endpoint: EndpointRole.CHOSEN})
     if kind == "error":
         result.error = special["WH002"]["message"]
     return result
@@ -173,7 +175,7 @@ def fleet(tenants: int, seed: int = 7) -> RunResult:
 
 def run_of(records: list[RecordResult]) -> RunResult:
     run = RunResult(generated_at=GENERATED_AT, tool_version="0.1.0", config="tenants/fleet.toml",
-                    mode="online", records=records)
+                    mode="online", records=records, rules=rule_catalogue())
     run.summarise()
     return run
 
