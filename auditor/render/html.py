@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.render import RenderOptions
+from auditor.render import RenderOptions, html_fragments
 from auditor.render.charts import status_by_environment, top_rules
 from auditor.render.evidence_table import evidence_row
 from auditor.render.templating import TIME_FORMAT, render_bytes, stylesheet
@@ -53,6 +53,7 @@ def report_html(run: RunResult, options: RenderOptions) -> bytes:
         **common_context(view, options, "screen"),
         css=stylesheet("report.css", "screen.css"),
         filter_rules=filter_rules(view),
+        fragments=html_fragments,
         evidence=(evidence_row(r) for r in run.records),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from auditor.changes import Changes, compare
 from auditor.render.findings import RecordView, record_view
 from auditor.render.matrix import ENVIRONMENTS, MatrixRow, matrix
-from auditor.render.ranking import has_findings, worst_first
+from auditor.render.ranking import has_findings, ranks_of, worst_first
 from auditor.render.verdict import Verdict, verdict
 from auditor.results import CheckStatus, RecordStatus, RunResult
 
@@ -66,20 +66,24 @@ class ReportView:
 
 def build_view(run: RunResult, previous: RunResult | None = None) -> ReportView:
     """The report's content, in the order it is shown."""
-    by_env: dict[str, dict[str, int]] = {}
+    by_status: Counter[str] = Counter()
+    env_status: Counter[tuple[str, str]] = Counter()
+    checks: Counter[str] = Counter()
+    for record in run.records:  # one pass over a fleet's records and their checks
+        status = record.status.value
+        by_status[status] += 1
+        env_status[(record.environment, status)] += 1
+        checks.update(c.status.value for c in record.checks)
     envs = list(ENVIRONMENTS) + sorted({r.environment for r in run.records} - set(ENVIRONMENTS))
-    for env in envs:
-        counts = Counter(r.status.value for r in run.records if r.environment == env)
-        by_env[env] = {s: counts.get(s, 0) for s in STATUSES}
-    checks = Counter(c.status.value for r in run.records for c in r.checks)
+    ranks = ranks_of(run.records)
     return ReportView(
         run=run,
-        by_status={s: sum(1 for r in run.records if r.status.value == s) for s in STATUSES},
-        by_env=by_env,
-        checks_by_status={s.value: checks.get(s.value, 0) for s in CheckStatus},
+        by_status={s: by_status[s] for s in STATUSES},
+        by_env={env: {s: env_status[(env, s)] for s in STATUSES} for env in envs},
+        checks_by_status={s.value: checks[s.value] for s in CheckStatus},
         top_rules=top_failing_rules(run),
-        matrix=matrix(run),
-        records=[record_view(r) for r in worst_first(run.records) if has_findings(r)],
+        matrix=matrix(run, ranks),
+        records=[record_view(r) for r in worst_first(run.records, ranks) if has_findings(r)],
         changes=compare(previous, run) if previous is not None else None,
         mode_text=MODES.get(run.mode, run.mode),
     )
