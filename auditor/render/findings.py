@@ -61,7 +61,13 @@ class RecordView:
 
 
 def record_view(record: RecordResult) -> RecordView:
-    ordered = sorted(record.checks, key=lambda c: (-c.severity.rank, c.rule))
+    passing: list[CheckResult] = []
+    skipped: list[CheckResult] = []
+    flagged: list[CheckResult] = []
+    for check in record.checks:  # one pass; only the few flagged checks need sorting
+        (passing if check.status is CheckStatus.PASS else skipped if check.status is CheckStatus.SKIPPED
+         else flagged).append(check)
+    ordered = sorted(flagged, key=lambda c: (-c.severity.rank, c.rule))
     groups: dict[str, list[CheckResult]] = {}
     for check in ordered:
         if check.status is CheckStatus.ERROR:
@@ -71,8 +77,8 @@ def record_view(record: RecordResult) -> RecordView:
         record=record,
         errors=[ErrorGroup(message, sorted(checks, key=rule_key)) for message, checks in groups.items()],
         findings=[finding(c) for c in ordered if c.status in shown],
-        passing=[c for c in record.checks if c.status is CheckStatus.PASS],
-        skipped=[c for c in record.checks if c.status is CheckStatus.SKIPPED],
+        passing=passing,
+        skipped=skipped,
     )
 
 

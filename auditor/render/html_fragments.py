@@ -9,20 +9,26 @@ keeps its macros: its markup differs and its time goes into the layout.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from auditor.render.evidence_table import EvidenceRow
-from auditor.render.findings import RecordView
+from auditor.render.findings import ErrorGroup, Finding, RecordView
 from auditor.render.matrix import Cell, MatrixRow
 from auditor.render.triage import RecordRef, plural
+from auditor.render.url_diff import Segment
+from auditor.results import RecordResult
 
 ENVIRONMENTS = ("stage", "live")
+_SEGMENT = {"same": "{}", "del": "<del>{}</del>"}
 
 
 def _e(value: object) -> str:
-    return str(escape(value))
+    """Escaped exactly as markupsafe (and so the template's autoescape) does it, in a third of its time."""
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
 
 
 def cell_text(cell: Cell) -> str:
@@ -31,7 +37,7 @@ def cell_text(cell: Cell) -> str:
     if cell.mixed:
         out.append(f' <span class="r-error">{_e(" ".join(cell.errors))}</span>'
                    f' <span class="r-fail">{_e(" ".join(cell.failing))}</span>')
-    elif cell.rules:
+    elif cell.errors or cell.failing:
         out.append(f" {_e(cell.rules)}")
     if cell.info:
         out.append(f' <span class="r-info">{_e(" ".join(cell.info))}</span>')
@@ -71,11 +77,15 @@ def passing(rv: RecordView) -> Markup:
     if not (rv.passing or rv.skipped):
         return Markup("")
     skipped = f", {len(rv.skipped)} skipped" if rv.skipped else ""
-    items = "".join(f"<li><strong>{_e(c.rule)}</strong> {_e(c.slug)}: {_e(c.message)}</li>" for c in rv.passing)
-    skips = "".join(f"<li><strong>{_e(c.rule)}</strong> {_e(c.slug)}: skipped ({_e(c.message)})</li>"
-                    for c in rv.skipped)
+    items = "".join(_check_item(c.rule, c.slug, c.message) for c in rv.passing)
+    skips = "".join(_check_item(c.rule, c.slug, f"skipped ({c.message})") for c in rv.skipped)
     return Markup(f'<details class="passing"><summary>{_e(plural(len(rv.passing), "passing check"))}{skipped}'
                   f"</summary>\n<ul>{items}{skips}</ul>\n</details>\n")
+
+
+@functools.lru_cache(maxsize=4096)  # a fleet's passing checks repeat a few hundred distinct messages
+def _check_item(rule: str, slug: str, message: str) -> str:
+    return f"<li><strong>{_e(rule)}</strong> {_e(slug)}: {_e(message)}</li>"
 
 
 def _flags(flags: tuple[bool | None, bool | None, bool | None] | None) -> str:
@@ -113,3 +123,60 @@ def evidence_row(row: EvidenceRow) -> Markup:
         body = (f"{key}\n<td>{account}</td>\n<td>{_flags(row.flags)}</td>\n<td class=\"eps\">{_endpoints(row)}</td>\n"
                 f'<td class="n">{failed}</td>\n<td>{errors}</td>\n')
     return Markup(f"{head}{body}</tr>\n")
+
+
+def badge(text: str, kind: str) -> str:
+    return f'<span class="badge b-{_e(kind)}">{_e(text)}</span>'
+
+
+def record_head(r: RecordResult) -> Markup:
+    status = r.status.value
+    return Markup(f'<h3 class="rec-head">{badge(status, status)} <strong>{_e(r.tenant)}</strong> '
+                  f'<span class="id">{_e(r.company_id)}</span> · {_e(r.environment)}</h3>\n')
+
+
+def _url(segments: list[Segment]) -> str:
+    marked = "".join(_SEGMENT.get(s.op, "<ins>{}</ins>").format(_e(s.text)) for s in segments)
+    return f'<code class="url">{marked}</code>'
+
+
+def finding(f: Finding) -> Markup:
+    """A failed or waived check: badges, title, the URL difference as a small table, lists as lists, the fix."""
+    c = f.check
+    st, sev, rule = _e(c.status.value), _e(c.severity.value), _e(c.rule)
+    title = f' <span class="muted">· {_e(c.title)}</span>' if c.title else ""
+    out = [f'<div class="finding f-{st} sev-{sev}" data-rules="{rule}" data-severity="{sev}" data-status="{st}">\n'
+           f'<p class="fh">{badge(sev, sev)}{" " + badge(st, st) if st != "fail" else ""} '
+           f'<a class="rule" href="#rule-{rule}">{rule}</a> <span class="slug">{_e(c.slug)}</span>'
+           f"{title}</p>\n"
+           f'<p class="message">{_e(c.message)}</p>\n']
+    if f.diff_found:
+        out.append(f'<table class="urldiff"><tr><th class="k">found</th><td>{_url(f.diff_found)}</td></tr>\n'
+                   f'<tr><th class="k">expected</th><td>{_url(f.diff_expected)}</td></tr></table>\n')
+    for key, items in f.lists:
+        listed = "".join(f"<li><code>{_e(item)}</code></li>" for item in items)
+        out.append(f'<div class="kv"><span class="k">{_e(key)} ({len(items)})</span><ul class="items">{listed}</ul>'
+                   f"</div>\n")
+    if f.details:
+        pairs = " · ".join(f'<span class="k">{_e(key)}</span> {_e(value)}' for key, value in f.details)
+        out.append(f'<p class="kv">{pairs}</p>\n')
+    if c.waiver:
+        w = c.waiver
+        out.append(f'<p class="waiver"><b>Waived</b> until {_e(w.expires)} · approved by {_e(w.approved_by)} · '
+                   f"reason: {_e(w.reason)}</p>\n")
+    if c.remediation and st == "fail":
+        out.append(f'<div class="fix"><span class="k">How to fix</span><pre>{_e(c.remediation)}</pre></div>\n')
+    out.append("</div>")
+    return Markup("".join(out))
+
+
+def error_group(g: ErrorGroup) -> Markup:
+    """Checks that could not be run for one reason, together."""
+    sev = _e(g.severity)
+    rules = " ".join(c.rule for c in g.checks)
+    checks = " · ".join(f"{_e(c.rule)} {_e(c.slug)}" for c in g.checks)
+    return Markup(f'<div class="finding f-error sev-{sev}" data-rules="{_e(rules)}" data-severity="{sev}" '
+                  f'data-status="error">\n<p class="fh">{badge(sev, sev)} {badge("error", "error")} '
+                  f'<span class="rule">{_e(g.rules)}</span> <span class="slug">'
+                  f'{_e(plural(len(g.checks), "check"))} could not be run</span></p>\n'
+                  f'<p class="message">{_e(g.message)}</p>\n<p class="kv muted">{checks}</p>\n</div>')

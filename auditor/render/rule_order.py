@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from auditor.results import CheckResult
 
 
@@ -21,6 +23,11 @@ def split_rule(rule: str) -> tuple[int, str, int]:
 
 def rule_ranges(rules: list[str]) -> str:
     """``ACC001 ACC002 ACC003 KEY001`` → ``ACC001–003, KEY001``: compact, in catalogue order."""
+    return _ranges(frozenset(rules))
+
+
+@functools.lru_cache(maxsize=1024)  # a fleet's records share a few dozen sets of rules
+def _ranges(rules: frozenset[str]) -> str:
     parts: list[str] = []
     run: list[str] = []
 

@@ -10,6 +10,7 @@ Pure: no I/O, no templates.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -175,6 +176,7 @@ def rule_groups(run: RunResult) -> list[RuleGroup]:
 _VARIABLE = re.compile(r"\b(?:req|acct|we|evt|sk|rk|pk)_[\w…]+|\b[0-9a-f]{8,}\b|\b\d{5,}\b")
 
 
+@functools.lru_cache(maxsize=1024)  # a fleet's errors repeat a few messages hundreds of times
 def normalise(message: str) -> str:
     """The message without what differs between records (request, account and key IDs, long numbers)."""
     return " ".join(_VARIABLE.sub("…", message).split()).casefold()
