@@ -81,7 +81,7 @@ EVIDENCE_COLUMNS = (("companyID", 20), ("env", 5), ("key", 15), ("account", 22),
 
 def _columns(values: list[str]) -> str:
     out = []
-    for (_, width), value in zip(EVIDENCE_COLUMNS, values):
+    for (_, width), value in zip(EVIDENCE_COLUMNS, values, strict=False):
         out.append(value.ljust(width) if width else value)
     return " ".join(out).rstrip()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from auditor.render import RenderOptions, html_fragments
 from auditor.render.charts import status_by_environment, top_rules
 from auditor.render.evidence_table import evidence_row
@@ -13,7 +15,7 @@ from auditor.results import RunResult
 __all__ = ["TIME_FORMAT", "common_context", "report_html"]
 
 
-def common_context(view: ReportView, options: RenderOptions, medium: str) -> dict:
+def common_context(view: ReportView, options: RenderOptions, medium: str) -> dict[str, Any]:
     """What every report template needs: base layout, first screen, summary and charts."""
     triage = build_triage(view.run)
     return {
@@ -40,7 +42,7 @@ def filter_rules(view: ReportView) -> list[str]:
     return sorted(rules, key=_catalogue_key)
 
 
-def _catalogue_key(rule: str) -> tuple:
+def _catalogue_key(rule: str) -> tuple[int, str]:
     prefix = rule.rstrip("0123456789")
     return ({"ACC": 0, "KEY": 1, "WH": 2, "TEN": 3}.get(prefix, 9), rule)
 

@@ -190,7 +190,7 @@ def _error_details(check: CheckResult) -> tuple[str, int | None]:
 
 def error_causes(run: RunResult) -> list[ErrorCause]:
     """Errored checks grouped by (error kind, HTTP status, normalised message); most records first."""
-    causes: dict[tuple, ErrorCause] = {}
+    causes: dict[tuple[str, int | None, str], ErrorCause] = {}
     for record in run.records:
         for check in record.checks:
             if check.status is not CheckStatus.ERROR:

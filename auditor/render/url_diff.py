@@ -35,7 +35,7 @@ def url_diff(found: str, expected: str) -> tuple[list[Segment], list[Segment]]:
             left.append(Segment("same", "".join(a[a1:a2])))
             right.append(Segment("same", "".join(b[b1:b2])))
         elif op == "replace" and a2 - a1 == b2 - b1:
-            for x, y in zip(a[a1:a2], b[b1:b2]):
+            for x, y in zip(a[a1:a2], b[b1:b2], strict=True):
                 _part_diff(x, y, left, right)
         else:
             if a2 > a1:
