@@ -16,12 +16,11 @@ from markupsafe import Markup
 
 from auditor.render.evidence_table import EvidenceRow
 from auditor.render.findings import ErrorGroup, Finding, RecordView
-from auditor.render.matrix import Cell, MatrixRow
+from auditor.render.matrix import ENVIRONMENTS, Cell, MatrixRow
 from auditor.render.triage import RecordRef, plural
 from auditor.render.url_diff import Segment
 from auditor.results import RecordResult
 
-ENVIRONMENTS = ("stage", "live")
 _SEGMENT = {"same": "{}", "del": "<del>{}</del>"}
 
 

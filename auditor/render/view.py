@@ -3,9 +3,8 @@
 Templates stay dumb: this module assembles the counts, the verdict
 (``verdict``), the worst-first matrix (``matrix``), the findings with their URL
 differences (``findings``, ``url_diff``) and the changes since a previous run;
-the evidence rows are in ``evidence_table``.
+the evidence rows are in ``evidence_table``, the screen's markup in ``html_fragments``.
 """
-
 
 from __future__ import annotations
 
