@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from auditor import __version__
 from auditor.collect import EvidenceSource
 from auditor.config import Environment, Record, Tenant
-from auditor.evaluate import evaluate_record
+from auditor.evaluate import evaluate_record, rule_catalogue
 from auditor.evidence import ErrorKind, FetchError, RecordEvidence
 from auditor.logcontext import record_context
 from auditor.parallel import default_processes, in_processes, in_threads
@@ -80,7 +80,7 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
             results[index] = _as_record(result)
         if progress:
             progress(_as_record(result))
-    run = RunResult(tool_version=__version__, config=plan.config_path, mode=plan.mode,
+    run = RunResult(tool_version=__version__, config=plan.config_path, mode=plan.mode, rules=rule_catalogue(),
                     records=[r for r in results if r is not None])
     if spool is not None:
         run.records = spool.complete()  # type: ignore[assignment]  # a Sequence of RecordResult, read on access

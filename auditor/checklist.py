@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from auditor import __version__
 from auditor.config import Environment, Record, Tenant
+from auditor.evidence import WebhookEndpoint
 from auditor.redact import mask
 from auditor.results import CheckResult, CheckStatus, RecordResult, Severity
-from auditor.rules.endpoints import choose_endpoint
 from auditor.rules.guide import (
     CALLBACK_HOSTS,
     DASHBOARD_MODE,
@@ -114,8 +115,8 @@ _WORST = [CheckStatus.ERROR, CheckStatus.FAIL, CheckStatus.WAIVED, CheckStatus.S
 def build_checklist(tenant: Tenant, env: Environment, result: RecordResult | None,
                     accept_waived: bool = False) -> Checklist:
     """The checklist for one record's results (None: the tenant has no record for ``env`` yet)."""
-    base = dict(company_id=tenant.company_id, tenant=tenant.name, environment=env.value,
-                instructions=setup_instructions(tenant, env))
+    base: dict[str, Any] = dict(company_id=tenant.company_id, tenant=tenant.name, environment=env.value,
+                                instructions=setup_instructions(tenant, env))
     if result is None:
         return Checklist(**base, verdict=Verdict.NOT_READY,
                          reason=f"the tenant has no {env.value} record yet: create one with the steps above",
@@ -187,8 +188,8 @@ def _evidence(number: int, result: RecordResult, record: Record | None) -> list[
     if number == 6:
         secret = record.signing_secret
         return [f"record: {mask(secret.reveal()) if secret else '(none)'}"]
-    if number in (7, 8) and _chosen(result):
-        found = _chosen(result)
+    found = _chosen(result) if number in (7, 8) else None
+    if found is not None:
         return [f"{found.id}: status {found.status}, {'live' if found.livemode else 'test'} mode"]
     if number == 9 and ev and ev.webhook_endpoints is not None:
         return [f"{len(ev.webhook_endpoints)} endpoint(s) on the account"]
@@ -214,19 +215,20 @@ def _yes_no(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
-def _chosen(result: RecordResult):
-    """The endpoint the WH checks judged (they know the fleet: another tenant's endpoint is never it)."""
+def _chosen(result: RecordResult) -> WebhookEndpoint | None:
+    """The endpoint the WH checks judged, as the engine recorded it (it knows the fleet: another tenant's
+    endpoint is never it). A results.json older than that record falls back on the endpoint the checks name."""
     ev = result.evidence
     if not ev or not ev.webhook_endpoints:
         return None
     judged = [c for c in (result.check(r) for r in ("WH002", "WH003", "WH004", "WH005")) if c is not None]
     if any(c.status is CheckStatus.SKIPPED for c in judged[:1]):
         return None  # Stripe was not asked, or answered for the other mode (KEY004)
-    named = {c.details.get("endpoint") for c in judged} - {None}
-    found = [e for e in ev.webhook_endpoints if e.id in named]
-    if found or named or (judged and judged[0].status is CheckStatus.FAIL):
-        return found[0] if found else None
-    return choose_endpoint(ev.webhook_endpoints, result.company_id, Environment(result.environment))
+    chosen = result.chosen_endpoint
+    if chosen is None and result.endpoint_roles is None:
+        named = [c.details.get("endpoint") for c in judged]
+        chosen = next((n for n in named if isinstance(n, str)), None)
+    return next((e for e in ev.webhook_endpoints if e.id == chosen), None)
 
 
 def _not_judged(result: RecordResult) -> bool:
@@ -248,8 +250,8 @@ def setup_instructions(tenant: Tenant, env: Environment) -> list[str]:
         f"Open the Stripe Dashboard and switch to {mode}: the {env.value} record uses Stripe {env.stripe_mode} mode.",
         "Stripe account ID: click the gear symbol in the right-hand corner, then Profile, scroll to the very bottom "
         "of the page; the ID is listed under Accounts (acct_…). Enter it as account_id.",
-        f"Publishable key: click Developers, then the API keys tab; click the Publishable key ({PUBLISHABLE_PREFIX[env]}…) "
-        "to copy it. Enter it as publishable_key.",
+        "Publishable key: click Developers, then the API keys tab; click the Publishable key "
+        f"({PUBLISHABLE_PREFIX[env]}…) to copy it. Enter it as publishable_key.",
         _secret_key_step(env),
         "Webhook: open the Webhooks tab of Workbench (dashboard.stripe.com/webhooks; the guide's Developers → "
         "Webhooks in the older Developers Dashboard) and click Create new destination (older: + Add endpoint); "

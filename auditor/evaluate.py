@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from typing import TypeVar
 
-from auditor.results import CheckResult, CheckStatus, RecordResult
+from auditor.results import CheckResult, CheckStatus, EndpointRole, RecordResult, RuleInfo
 from auditor.rules import all_rules
 from auditor.rules.base import Outcome, RecordContext, Rule, Source, errored, skipped
 from auditor.rules.context import MissingEvidence
+from auditor.rules.endpoints import choose_endpoint, owner, points_at_plenigo
 from auditor.rules.errors import describe, error_fix
 from auditor.rules.keys import wrong_mode_key
 
@@ -54,6 +55,7 @@ def evaluate_record(ctx: RecordContext, rules: list[Rule] | None = None) -> Reco
         checks=checks,
         error=describe(errors[0]) if errors else None,
         evidence=evidence,
+        endpoint_roles=endpoint_roles(ctx),
     )
 
 
@@ -114,3 +116,32 @@ def _precondition(rule: Rule, ctx: RecordContext) -> Outcome | None:
         if error is not None:
             return errored(describe(error), error_kind=error.kind.value, http_status=error.http_status)
     return None
+
+
+# --- Facts for the renderers -------------------------------------------------------------------------------
+# Reports render from results.json alone (issue 12): what they show of the catalogue and of the engine's
+# judgement travels in the results, so a renderer never asks the installed rules again.
+
+
+def rule_catalogue(rules: list[Rule] | None = None) -> dict[str, RuleInfo]:
+    """Rule ID → the metadata the reports show (title, severity, generic steps to fix)."""
+    return {r.id: RuleInfo(slug=r.slug, severity=r.severity, title=r.title, steps=r.remediation_template())
+            for r in (rules or all_rules())}
+
+
+def endpoint_roles(ctx: RecordContext) -> dict[str, EndpointRole] | None:
+    """How each webhook endpoint was judged: the one the webhook rules judge, plenigo's others, the merchant's."""
+    endpoints = ctx.evidence.webhook_endpoints if ctx.evidence is not None else None
+    if endpoints is None:
+        return None
+    taken = ctx.taken_urls
+    chosen = choose_endpoint(endpoints, ctx.company_id, ctx.environment, taken)
+    roles: dict[str, EndpointRole] = {}
+    for endpoint in endpoints:
+        if chosen is not None and endpoint.id == chosen.id:
+            roles[endpoint.id] = EndpointRole.CHOSEN
+        elif not points_at_plenigo(endpoint):
+            roles[endpoint.id] = EndpointRole.ELSEWHERE
+        else:
+            roles[endpoint.id] = EndpointRole.OTHER_TENANT if owner(endpoint, taken) else EndpointRole.CANDIDATE
+    return roles

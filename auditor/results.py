@@ -80,6 +80,28 @@ class Waiver(BaseModel):
     environment: str | None = None
 
 
+class RuleInfo(BaseModel):
+    """A rule's metadata as the reports show it.
+
+    It travels in results.json so that a renderer shows what the run recorded and
+    never asks the installed rule catalogue, which may be another version.
+    """
+
+    slug: str
+    severity: Severity
+    title: str = ""
+    steps: str = ""  # the generic steps to fix, ``<placeholders>`` where each record's own values go
+
+
+class EndpointRole(str, Enum):
+    """How the engine judged one webhook endpoint of a record (SPEC "Which endpoint is plenigo's")."""
+
+    CHOSEN = "chosen"  # plenigo's endpoint for this record: the one the webhook rules judged
+    CANDIDATE = "candidate"  # points at plenigo, but another candidate was chosen
+    OTHER_TENANT = "other-tenant"  # another tenant's endpoint on the same Stripe account
+    ELSEWHERE = "elsewhere"  # the merchant's own endpoint: points elsewhere
+
+
 class CheckResult(BaseModel):
     rule: str
     slug: str
@@ -105,6 +127,18 @@ class RecordResult(BaseModel):
     checks: list[CheckResult]
     error: str | None = None
     evidence: RecordEvidence | None = None
+    # endpoint ID → how it was judged; None: not judged (no endpoint list, or a results.json older than this field)
+    endpoint_roles: dict[str, EndpointRole] | None = None
+
+    @property
+    def chosen_endpoint(self) -> str | None:
+        """The ID of the endpoint the webhook rules judged, if the engine recorded one."""
+        roles = self.endpoint_roles or {}
+        return next((e for e, role in roles.items() if role is EndpointRole.CHOSEN), None)
+
+    def points_at_plenigo(self, endpoint_id: str) -> bool:
+        """The engine judged the endpoint plenigo's (this tenant's or another's); unknown counts as no."""
+        return (self.endpoint_roles or {}).get(endpoint_id, EndpointRole.ELSEWHERE) is not EndpointRole.ELSEWHERE
 
     @staticmethod
     def status_of(checks: list[CheckResult]) -> RecordStatus:
@@ -135,6 +169,12 @@ class RunResult(BaseModel):
     records: list[RecordResult] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     waiver_notices: list[dict[str, str]] = Field(default_factory=list)
+    rules: dict[str, RuleInfo] = Field(default_factory=dict)  # rule ID → metadata of every rule the run applied
+
+    def rule_steps(self, rule_id: str) -> str:
+        """The rule's generic steps to fix as the run recorded them ("" in a results.json without them)."""
+        info = self.rules.get(rule_id)
+        return info.steps if info is not None else ""
 
     def summarise(self) -> None:
         counts = Counter(r.status.value for r in self.records)

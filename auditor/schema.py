@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auditor.results import SCHEMA, CheckStatus, RecordStatus, Severity
+from auditor.results import SCHEMA, CheckStatus, EndpointRole, RecordStatus, Severity
 
 SCHEMA_ID = "urn:plenigo:stripe-audit:results:1"
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
@@ -67,6 +67,24 @@ _RECORD = {
         "checks": {"type": "array", "items": {"$ref": "#/$defs/check"}},
         "error": _TEXT_OR_NULL,
         "evidence": {"type": ["object", "null"], "description": "What Stripe answered (no secrets)."},
+        "endpoint_roles": {
+            "type": ["object", "null"],
+            "description": "Webhook endpoint ID → how the engine judged it: 'chosen' is the endpoint the webhook "
+                           "rules judged. null: no endpoint list was read.",
+            "additionalProperties": _enum(EndpointRole),
+        },
+    },
+}
+
+_RULE = {
+    "type": "object",
+    "description": "A rule's metadata as the reports show it, recorded by the run.",
+    "required": ["slug", "severity"],
+    "properties": {
+        "slug": {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$"},
+        "severity": _enum(Severity),
+        "title": {"type": "string"},
+        "steps": {"type": "string", "description": "The generic steps to fix; <placeholders> for a record's values."},
     },
 }
 
@@ -93,8 +111,14 @@ RESULTS_SCHEMA: dict[str, Any] = {
         "records": {"type": "array", "items": {"$ref": "#/$defs/record"}},
         "notices": {"type": "array", "items": {"type": "string"}},
         "waiver_notices": {"type": "array", "items": {"type": "object"}},
+        "rules": {
+            "type": "object",
+            "description": "Rule ID → metadata of every rule the run applied.",
+            "propertyNames": {"pattern": r"^[A-Z]{2,5}[0-9]{3}$"},
+            "additionalProperties": {"$ref": "#/$defs/rule"},
+        },
     },
-    "$defs": {"record": _RECORD, "check": _CHECK, "waiver": _WAIVER},
+    "$defs": {"record": _RECORD, "check": _CHECK, "waiver": _WAIVER, "rule": _RULE},
 }
 
 

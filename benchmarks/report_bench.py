@@ -61,7 +61,7 @@ def main() -> None:
             start = time.perf_counter()
             data = renderer.render(run, RenderOptions())
             seconds = time.perf_counter() - start
-            cpu = [after - b for after, b in zip(_cpu(), before)]
+            cpu = [after - b for after, b in zip(_cpu(), before, strict=True)]
             if name == "pdf":
                 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
                 extra = f"{_pages(data)} pages; CPU s: auditor {cpu[0]:.1f}, layout child {cpu[1]:.1f}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from auditor.results import RunResult
 
@@ -21,7 +21,7 @@ class RenderOptions:
     previous: RunResult | None = None  # an earlier run, for the "changes" section
     color: bool = False
     title: str = "plenigo Stripe compliance audit"
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Renderer(Protocol):

@@ -5,11 +5,14 @@ Every label goes through :func:`html.escape`: a chart may one day show a tenant'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a"}
 # the report's severity colours; info is neutral: it never fails a record and must not look like it does
 SEVERITY_COLORS = {"critical": "#7f1010", "high": "#d32f2f", "medium": "#e65100", "low": "#f2b705", "info": "#607d8b"}
+# a bar of the "most frequently failing rules" chart: (rule, slug, records[, severity])
+ChartRule = tuple[str, str, int] | tuple[str, str, int, str]
 _FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 _INK, _MUTED, _TRACK = "#1f2933", "#5f6b7a", "#eef1f4"
 
@@ -55,7 +58,7 @@ def status_by_environment(by_env: dict[str, dict[str, int]], width: int = 400) -
     return _svg(width, legend_y + 14, "records by status and environment", "".join(parts))
 
 
-def top_rules(rules: list[tuple], width: int = 680) -> str:
+def top_rules(rules: Sequence[ChartRule], width: int = 680) -> str:
     """Horizontal bars: how many records fail each of the most frequently failing rules.
 
     Each rule is ``(rule, slug, records)`` or ``(rule, slug, records, severity)``; a bar has its severity's colour.
@@ -66,9 +69,10 @@ def top_rules(rules: list[tuple], width: int = 680) -> str:
     label_w, count_w, row_h, bar_h = 260, 50, 20, 13
     bar_w = width - label_w - count_w
     parts = []
-    for i, (rule, slug, n, *severity) in enumerate(rules):
+    for i, entry in enumerate(rules):
+        rule, slug, n = entry[0], entry[1], entry[2]
         y = 2 + i * row_h
-        color = SEVERITY_COLORS.get(severity[0], COLORS["fail"]) if severity else COLORS["fail"]
+        color = SEVERITY_COLORS.get(entry[3], COLORS["fail"]) if len(entry) == 4 else COLORS["fail"]
         w = max(2.0, bar_w * n / most)
         parts.append(f'<text x="0" y="{y + 11}" {_FONT} font-size="11" fill="{_INK}"><tspan font-weight="bold">'
                      f'{escape(rule)}</tspan> {escape(slug)}</text>'

@@ -8,6 +8,7 @@ import click
 
 from auditor.checklist import Checklist, Verdict
 from auditor.redact import scrub
+from auditor.render.pdf_child import html_to_pdf
 from auditor.render.templating import render_template, stylesheet
 from auditor.results import CheckStatus
 from auditor.terminal import visible
@@ -26,7 +27,8 @@ def checklist_text(cl: Checklist, color: bool = False) -> str:
                   for n, step in enumerate(cl.instructions, 1)]
         lines.append("")
     for item in cl.items:
-        lines.append(f"{item.number:>2}. [{_MARK[item.status]}] {item.title}" + ("  (blocking)" if item.blocking else ""))
+        blocking = "  (blocking)" if item.blocking else ""
+        lines.append(f"{item.number:>2}. [{_MARK[item.status]}] {item.title}{blocking}")
         lines.append(f"      where: {item.where}")
         lines += [f"      {e}" for e in item.evidence]
         lines += [f"        {'✓' if ok else '✗'} {event}" for event, ok in item.events]
@@ -42,7 +44,8 @@ def checklist_text(cl: Checklist, color: bool = False) -> str:
 
 def instructions_text(cl: Checklist) -> str:
     head = [f"Setting up Stripe for plenigo · {cl.tenant} ({cl.company_id}) · {cl.environment}", ""]
-    steps = [f"{n:>2}. " + textwrap.fill(step, 100, subsequent_indent="    ") for n, step in enumerate(cl.instructions, 1)]
+    steps = [f"{n:>2}. " + textwrap.fill(step, 100, subsequent_indent="    ")
+             for n, step in enumerate(cl.instructions, 1)]
     return scrub(visible("\n".join(head + steps), lines=True) + "\n")
 
 
@@ -55,6 +58,4 @@ def checklist_html(cl: Checklist, medium: str = "screen") -> str:
 
 def checklist_pdf(cl: Checklist) -> bytes:
     """One page: laid out in this process (a child would cost more to start than the page to lay out)."""
-    from auditor.render.pdf_child import html_to_pdf
-
     return html_to_pdf(checklist_html(cl, medium="print"))

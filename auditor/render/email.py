@@ -9,12 +9,14 @@ the published report (``--report-url``). Every row carries its severity.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.changes import Changes
 from auditor.render.charts import SEVERITY_COLORS
+from auditor.render.ranking import worst_first
+from auditor.render.rule_order import rule_ranges
 from auditor.render.templating import when
 from auditor.render.triage import build_triage, record_anchor
-from auditor.render.view import rule_ranges, worst_first
 from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult
 
 EMAIL_ROWS = 20  # rows per list (records with findings, waived checks)
@@ -54,7 +56,8 @@ def where_text(attached: bool, report_url: str | None) -> str:
 
 
 def email_context(run: RunResult, changes: Changes | None, heading: str, attached: bool = True,
-                  report_url: str | None = None, limit: int = EMAIL_ROWS, change_limit: int = CHANGE_ROWS) -> dict:
+                  report_url: str | None = None, limit: int = EMAIL_ROWS,
+                  change_limit: int = CHANGE_ROWS) -> dict[str, Any]:
     """The context of email.html.j2 and email.txt.j2."""
     rows = [email_row(r) for r in worst_first(run.records) if r.status is not RecordStatus.PASS]
     waived = [(r, c) for r in run.records for c in r.checks if c.status is CheckStatus.WAIVED]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from auditor.render import RenderOptions
+from typing import Any
+
+from auditor.render import RenderOptions, html_fragments
 from auditor.render.charts import status_by_environment, top_rules
+from auditor.render.evidence_table import evidence_row
 from auditor.render.templating import TIME_FORMAT, render_bytes, stylesheet
 from auditor.render.triage import Triage, build_triage
-from auditor.render.view import ReportView, build_view, evidence_row
+from auditor.render.view import ReportView, build_view
 from auditor.results import RunResult
 
 __all__ = ["TIME_FORMAT", "common_context", "report_html"]
 
 
-def common_context(view: ReportView, options: RenderOptions, medium: str) -> dict:
+def common_context(view: ReportView, options: RenderOptions, medium: str) -> dict[str, Any]:
     """What every report template needs: base layout, first screen, summary and charts."""
     triage = build_triage(view.run)
     return {
@@ -39,7 +42,7 @@ def filter_rules(view: ReportView) -> list[str]:
     return sorted(rules, key=_catalogue_key)
 
 
-def _catalogue_key(rule: str) -> tuple:
+def _catalogue_key(rule: str) -> tuple[int, str]:
     prefix = rule.rstrip("0123456789")
     return ({"ACC": 0, "KEY": 1, "WH": 2, "TEN": 3}.get(prefix, 9), rule)
 
@@ -52,6 +55,7 @@ def report_html(run: RunResult, options: RenderOptions) -> bytes:
         **common_context(view, options, "screen"),
         css=stylesheet("report.css", "screen.css"),
         filter_rules=filter_rules(view),
+        fragments=html_fragments,
         evidence=(evidence_row(r) for r in run.records),
     )
 

@@ -20,10 +20,12 @@ from pathlib import Path
 
 from auditor.redact import scrub
 from auditor.render import RenderOptions
+from auditor.render.evidence_table import evidence_header, evidence_lines, evidence_row
 from auditor.render.html import common_context
+from auditor.render.json import JsonRenderer
 from auditor.render.pdf_child import FAILED, read_frame, write_frame
 from auditor.render.templating import render_template, stylesheet
-from auditor.render.view import build_view, evidence_header, evidence_lines, evidence_row
+from auditor.render.view import build_view
 from auditor.results import RunResult
 
 FULL_FIXES_UP_TO = 40  # records with findings; above, the steps to fix are printed once per rule
@@ -58,8 +60,6 @@ def report_pdf_html(run: RunResult, options: RenderOptions) -> str:
 
 def results_json(run: RunResult, options: RenderOptions) -> bytes:
     """The run's results.json (scrubbed, as written by ``--format json``), to embed in the PDF."""
-    from auditor.render.json import JsonRenderer
-
     return JsonRenderer().render(run, options)
 
 
@@ -79,7 +79,8 @@ class LayoutProcess:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._errors = tempfile.TemporaryFile()  # a file, not a pipe: the child's warnings can never block it
+        # a file, not a pipe: the child's warnings can never block it; open as long as the child lives
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
         self._proc = subprocess.Popen([sys.executable, "-m", "auditor.render.pdf_child"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._errors, env=env)
 

@@ -14,9 +14,12 @@ import re
 import shutil
 import sys
 import textwrap
+from pathlib import Path
+from typing import TextIO
 
 import click
 
+from auditor.changes import compare
 from auditor.redact import scrub
 from auditor.render import RenderOptions
 from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult, Severity
@@ -28,13 +31,13 @@ _STATUS_COLOR = {"pass": "green", "fail": "red", "error": "magenta", "skipped": 
 _LABEL = 9  # "CRITICAL " and friends: the finding's text starts in one column
 
 
-def use_color(no_color: bool = False, stream=None) -> bool:
+def use_color(no_color: bool = False, stream: TextIO | None = None) -> bool:
     """Colour only on a terminal, never with ``--no-color`` or ``NO_COLOR`` set (https://no-color.org)."""
     stream = stream or sys.stdout
     return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
 
 
-def terminal_width(stream=None) -> int:
+def terminal_width(stream: TextIO | None = None) -> int:
     """The terminal's width on a terminal (at least 60), else 80: files and pipes get a stable layout."""
     stream = stream or sys.stdout
     if not stream.isatty():
@@ -48,7 +51,7 @@ def summary_line(run: RunResult) -> str:
     return f"{s.get('records', 0)} records: {s.get('pass', 0)} pass, {s.get('fail', 0)} fail, {s.get('error', 0)} error"
 
 
-def record_order(record: RecordResult) -> tuple:
+def record_order(record: RecordResult) -> tuple[int, int, int, str, str]:
     """Worst first: errored records, then failed ones by their worst failed severity and number of failures."""
     status_rank = {RecordStatus.ERROR: 0, RecordStatus.FAIL: 1, RecordStatus.PASS: 2}[record.status]
     failing = [c for c in record.checks if c.counts_as_failure]
@@ -56,7 +59,7 @@ def record_order(record: RecordResult) -> tuple:
     return status_rank, -worst, -len(failing), record.company_id, record.environment
 
 
-def check_order(check: CheckResult) -> tuple:
+def check_order(check: CheckResult) -> tuple[int, int, str]:
     """Within a record: errors, failures by severity, waived, then ``info`` findings, then the rest."""
     if check.status is CheckStatus.ERROR:
         group = 0
@@ -87,7 +90,8 @@ class _View:
 
     def render(self, run: RunResult) -> str:
         records = sorted(run.records, key=record_order)
-        shown, folded = [], []
+        shown: list[RecordResult] = []
+        folded: list[RecordResult] = []
         for r in records:  # a waiver is always shown
             listed = self.show_pass or r.status is not RecordStatus.PASS or any(
                 c.status is CheckStatus.WAIVED for c in r.checks)
@@ -203,7 +207,7 @@ def _cell(text: str | None, lines: bool = False) -> str:
     return "" if text is None else visible(str(text), lines=lines)
 
 
-def run_summary(run: RunResult, previous: RunResult | None, written: list, history: bool = False) -> str:
+def run_summary(run: RunResult, previous: RunResult | None, written: list[Path], history: bool = False) -> str:
     """The one line on standard error that ends every run, whatever the formats: how it went, where it went.
 
     Scheduled runs write only files; this line is what their logs keep.
@@ -216,8 +220,6 @@ def run_summary(run: RunResult, previous: RunResult | None, written: list, histo
         if previous is None:
             text += "; first run in the history"
         else:
-            from auditor.changes import compare
-
             changes = compare(previous, run)
             text += f"; {len(changes.new_failures)} new, {len(changes.resolved)} resolved since the last run"
     folders = sorted({str(p.parent) for p in written})

@@ -10,6 +10,7 @@ Pure: no I/O, no templates.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class RuleGroup:
     slug: str
     severity: str
     title: str
+    steps: str = ""  # the generic steps to fix as the run recorded them, ``<placeholders>`` for a record's values
     failing: list[RecordRef] = field(default_factory=list)
     waived: list[RecordRef] = field(default_factory=list)
 
@@ -99,14 +101,6 @@ class RuleGroup:
     @property
     def anchor(self) -> str:
         return rule_anchor(self.rule)
-
-    @property
-    def steps(self) -> str:
-        """The catalogue's steps to fix, with ``<placeholders>`` for each record's own values."""
-        from auditor.rules import get_rule  # the catalogue: read-only metadata
-
-        rule = get_rule(self.rule)
-        return rule.remediation_template() if rule is not None else ""
 
 
 @dataclass
@@ -171,8 +165,10 @@ def rule_groups(run: RunResult) -> list[RuleGroup]:
         for check in record.checks:
             if check.status not in (CheckStatus.FAIL, CheckStatus.WAIVED):
                 continue
-            group = groups.setdefault(check.rule, RuleGroup(check.rule, check.slug, check.severity.value,
-                                                            check.title))
+            group = groups.get(check.rule)
+            if group is None:
+                group = groups[check.rule] = RuleGroup(check.rule, check.slug, check.severity.value, check.title,
+                                                       run.rule_steps(check.rule))
             (group.failing if check.status is CheckStatus.FAIL else group.waived).append(_ref(record))
     return sorted(groups.values(), key=lambda g: (-g.score, -Severity(g.severity).rank, -len(g.failing), g.rule))
 
@@ -180,6 +176,7 @@ def rule_groups(run: RunResult) -> list[RuleGroup]:
 _VARIABLE = re.compile(r"\b(?:req|acct|we|evt|sk|rk|pk)_[\w…]+|\b[0-9a-f]{8,}\b|\b\d{5,}\b")
 
 
+@functools.lru_cache(maxsize=1024)  # a fleet's errors repeat a few messages hundreds of times
 def normalise(message: str) -> str:
     """The message without what differs between records (request, account and key IDs, long numbers)."""
     return " ".join(_VARIABLE.sub("…", message).split()).casefold()
@@ -193,7 +190,7 @@ def _error_details(check: CheckResult) -> tuple[str, int | None]:
 
 def error_causes(run: RunResult) -> list[ErrorCause]:
     """Errored checks grouped by (error kind, HTTP status, normalised message); most records first."""
-    causes: dict[tuple, ErrorCause] = {}
+    causes: dict[tuple[str, int | None, str], ErrorCause] = {}
     for record in run.records:
         for check in record.checks:
             if check.status is not CheckStatus.ERROR:

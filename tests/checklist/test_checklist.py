@@ -107,8 +107,8 @@ def test_waived_critical_item_blocks_unless_accepted(tmp_path, capsys) -> None:
 
 
 def test_pdf_sign_off_sheet(tmp_path, capsys) -> None:
-    code, _, err = checklist(capsys, "--tenant", "BERGMANND1G1TAL00004", "--env", "live", "--evidence", EVIDENCE,
-                             "--format", "pdf,html", "--output", str(tmp_path))
+    code, _, _err = checklist(capsys, "--tenant", "BERGMANND1G1TAL00004", "--env", "live", "--evidence", EVIDENCE,
+                              "--format", "pdf,html", "--output", str(tmp_path))
     pdf = tmp_path / "checklist-BERGMANND1G1TAL00004-live.pdf"
     reader = PdfReader(io.BytesIO(pdf.read_bytes()))
     text = "\n".join(p.extract_text() for p in reader.pages)

@@ -12,14 +12,16 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from auditor.evaluate import rule_catalogue
 from auditor.evidence import Account, ErrorKind, Event, FetchError, RecordEvidence, WebhookEndpoint
-from auditor.results import CheckResult, RecordResult, RunResult, Severity, Waiver
+from auditor.results import CheckResult, EndpointRole, RecordResult, RunResult, Severity, Waiver
 from auditor.rules import all_rules
 from auditor.rules.guide import REQUIRED_EVENTS
 
 GENERATED_AT = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 HOSTS = {"live": "callbacks.plenigo.com", "stage": "callbacks.plenigo-stage.com"}
-MODE = {"live": "live mode (the slider at the top right is grey)", "stage": "test mode (the slider at the top right is orange)"}
+MODE = {"live": "live mode (the slider at the top right is grey)",
+        "stage": "test mode (the slider at the top right is orange)"}
 
 # kinds of record, and how often a fleet has them
 KINDS = {
@@ -46,7 +48,8 @@ def _failure(kind: str, company_id: str, environment: str, endpoint: str, rng: r
     if kind == "wrong_path":
         found = url.replace("/v1.0/", "/v1/") + "/"
         return {"WH004": dict(
-            status="fail", message="the endpoint path is wrong: it has a trailing slash; it has the version v1 instead of v1.0",
+            status="fail",
+            message="the endpoint path is wrong: it has a trailing slash; it has the version v1 instead of v1.0",
             details={"expected": url, "found": found, "problems": ["trailing slash", "v1 instead of v1.0"],
                      "endpoint": endpoint},
             remediation=_fix(environment, f"Open the endpoint {found}, click ⋯ → Update details and replace the "
@@ -147,7 +150,8 @@ def record(company_id: str, tenant: str, environment: str, kind: str = "pass", s
         requests_made=3,
     )
     result = RecordResult(company_id=company_id, tenant=tenant, environment=environment, checks=checks,
-                          status=RecordResult.status_of(checks), evidence=evidence)
+                          status=RecordResult.status_of(checks), evidence=evidence,
+                          endpoint_roles=None if kind == "error" else {endpoint: EndpointRole.CHOSEN})
     if kind == "error":
         result.error = special["WH002"]["message"]
     return result
@@ -160,7 +164,7 @@ def company_id(i: int) -> str:
 def fleet(tenants: int, seed: int = 7) -> RunResult:
     """``tenants`` tenants (about 5% stage only), records drawn from :data:`KINDS` (about 70% pass)."""
     rng = random.Random(seed)
-    kinds, weights = zip(*KINDS.items())
+    kinds, weights = zip(*KINDS.items(), strict=True)
     records = []
     for i in range(tenants):
         cid, name = company_id(i), f"{rng.choice(NAMES)} {rng.choice(SUFFIXES)} {i}"
@@ -173,7 +177,7 @@ def fleet(tenants: int, seed: int = 7) -> RunResult:
 
 def run_of(records: list[RecordResult]) -> RunResult:
     run = RunResult(generated_at=GENERATED_AT, tool_version="0.1.0", config="tenants/fleet.toml",
-                    mode="online", records=records)
+                    mode="online", records=records, rules=rule_catalogue())
     run.summarise()
     return run
 

@@ -160,7 +160,7 @@ def test_junit_parses_and_counts_match(run) -> None:
     root = ET.fromstring(get_renderer("junit").render(run, RenderOptions()))
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == [f"{r.company_id} {r.environment}" for r in run.records]
-    for suite, record in zip(suites, run.records):
+    for suite, record in zip(suites, run.records, strict=True):
         statuses = [c.status for c in record.checks]
         expected = (len(statuses), statuses.count(CheckStatus.FAIL), statuses.count(CheckStatus.ERROR),
                     statuses.count(CheckStatus.SKIPPED) + statuses.count(CheckStatus.WAIVED))
@@ -282,7 +282,8 @@ def test_pdf_page_one_names_severity_counts_and_top_actions(fleet_pdf) -> None:
     assert f"checks {critical.checks:,}" in first.replace("CRITICAL HIGH MEDIUM LOW INFO ", "")
     for group in triage.actions:
         assert f"{group.rule} {group.slug}" in first
-    assert "Could not be audited" in first and "permission (HTTP 403)" in first and "FIX The key is a restricted" in first
+    assert "Could not be audited" in first and "permission (HTTP 403)" in first
+    assert "FIX The key is a restricted" in first
 
 
 def test_pdf_by_rule_comes_before_the_records_pages_and_bookmarks_stay(fleet_pdf) -> None:
@@ -321,13 +322,14 @@ def test_pdf_carries_its_results_json(pdf, run) -> None:
 def test_pdf_has_no_mostly_blank_pages() -> None:
     """The sample fleet: every page but the last of a part is at least half full (no chapter break per page)."""
     pages = _texts(get_renderer("pdf").render(sample_run(), RenderOptions()))
-    portrait = [len(t) for t in pages if "Evidence appendix" not in t][:-1]  # the page before the appendix may end short
+    # the page before the appendix may end short
+    portrait = [len(t) for t in pages if "Evidence appendix" not in t][:-1]
     assert portrait and min(portrait) > 0.5 * max(portrait), portrait
 
 
 def test_first_screen_comes_first_in_the_html(html) -> None:
-    order = ["Action needed", "fs-head\">What to fix first", "Failed checks by severity", "Top actions", "Could not be audited",
-             "Run at", "Records by environment", 'id="by-rule"', 'id="matrix"', 'id="findings"']
+    order = ["Action needed", "fs-head\">What to fix first", "Failed checks by severity", "Top actions",
+             "Could not be audited", "Run at", "Records by environment", 'id="by-rule"', 'id="matrix"', 'id="findings"']
     positions = [html.index(marker) for marker in order]
     assert positions == sorted(positions)
     assert '<a href="#rule-WH004"><b>WH004</b></a>' in html  # an action leads to its rule

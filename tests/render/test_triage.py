@@ -47,7 +47,8 @@ def test_errors_are_grouped_by_kind_status_and_message_with_a_fix() -> None:
 def test_a_checks_own_error_fix_wins() -> None:
     record = _error("A0000000000000000001", "live", "the key may not read this")
     for check in record.checks:
-        check.remediation = "Give the key the permission webhook_endpoints:read." if check.status.value == "error" else None
+        fix = "Give the key the permission webhook_endpoints:read."
+        check.remediation = fix if check.status.value == "error" else None
     [cause] = build_triage(synthetic.run_of([record])).causes
     assert cause.fix == "Give the key the permission webhook_endpoints:read."
 

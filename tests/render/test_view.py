@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from auditor.render.charts import status_by_environment, top_rules
-from auditor.render.view import build_view, evidence_lines, evidence_row, rule_ranges, url_diff, verdict
+from auditor.render.evidence_table import evidence_lines, evidence_row
+from auditor.render.rule_order import rule_ranges
+from auditor.render.url_diff import url_diff
+from auditor.render.verdict import verdict
+from auditor.render.view import build_view
 from tests.render import synthetic
 
 
