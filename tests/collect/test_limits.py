@@ -31,7 +31,7 @@ def test_an_answer_within_the_cap_is_read_whole_whatever_its_encoding(encoding) 
 def test_one_byte_over_the_cap_is_refused(encoding) -> None:
     text = b"a" * 4097
     data = zlib.compress(text) if encoding else text
-    with pytest.raises(AnswerRefused, match="^the answer is larger than 4 KB$"):
+    with pytest.raises(AnswerRefused, match=r"^the answer is larger than 4 KB$"):
         _fed(Body(encoding, limit=4096), data)
 
 

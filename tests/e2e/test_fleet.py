@@ -128,7 +128,7 @@ def test_unreachable_stripe_is_exit_3_before_any_record(tmp_path, capsys) -> Non
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, out, err = run_cli(capsys, "run", "--tenant", "8XYM4WU2V6NJUM5LZ6C9", "--config",
+    code, _, err = run_cli(capsys, "run", "--tenant", "8XYM4WU2V6NJUM5LZ6C9", "--config",
                              str(SAMPLES / "tenants.toml"), "--stripe-api-base", f"http://127.0.0.1:{port}",
                              "--format", "json", "--output", str(tmp_path), "--timeout", "2", "--retries", "1")
     assert code == 3

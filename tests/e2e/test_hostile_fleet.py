@@ -71,14 +71,16 @@ def test_a_hostile_fleet_run_ends_with_a_report_and_leaks_nothing(tmp_path) -> N
     out = tmp_path / "out"
     with StubStripe(world) as stub:
         proc = subprocess.run(
-            [sys.executable, "-c", _MEASURED, str(tmp_path / "peak"), sys.executable, "-m", "auditor", "run", "--all-tenants", "--config", str(config),
+            [sys.executable, "-c", _MEASURED, str(tmp_path / "peak"), sys.executable, "-m", "auditor",
+             "run", "--all-tenants", "--config", str(config),
              "--stripe-api-base", stub.url, "--format", "table,json,html,pdf", "--output", str(out),
              "--timeout", "5", "--retries", "1", "--quiet"],
             cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=900)
         peak_mb = int((tmp_path / "peak").read_text()) / 1024
         assert stub.methods_seen() == {"GET"}
     assert proc.returncode == 1, proc.stderr[-2000:]  # the pasted record fails WH004; nothing crashed
-    records = {(r["company_id"], r["environment"]): r for r in json.loads((out / "results.json").read_text())["records"]}
+    saved = json.loads((out / "results.json").read_text())
+    records = {(r["company_id"], r["environment"]): r for r in saved["records"]}
     assert len(records) == 2 * TENANTS
 
     def status(index: int) -> str:

@@ -11,7 +11,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -43,7 +43,7 @@ def _bodies() -> dict[str, bytes]:
 
 
 class _Echo(BaseHTTPRequestHandler):
-    bodies: dict[str, bytes] = {}
+    bodies: ClassVar[dict[str, bytes]] = {}
 
     def do_GET(self) -> None:
         body = self.bodies.get(self.path.split("?")[0], b'{"error": {"message": "no"}}')

@@ -35,7 +35,8 @@ def build_fleet(directory: Path, tenants: int, seed: int = 7) -> tuple[Path, dic
         lines += ["[[tenants]]", f'company_id = "{cid}"', f'name = "Fleet Tenant {i}"']
         for env in Environment:
             mode = env.stripe_mode
-            pk, sk, wh = f"pk_{mode}_5{account[5:]}{rand(30)}", f"sk_{mode}_5{account[5:]}{rand(30)}", f"whsec_{rand(32)}"
+            pk, sk = f"pk_{mode}_5{account[5:]}{rand(30)}", f"sk_{mode}_5{account[5:]}{rand(30)}"
+            wh = f"whsec_{rand(32)}"
             (secrets_dir / f"{cid}_{env.value}_sk").write_text(sk + "\n")
             (secrets_dir / f"{cid}_{env.value}_wh").write_text(wh + "\n")
             secrets += [sk, wh]

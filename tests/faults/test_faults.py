@@ -145,7 +145,8 @@ def test_saved_evidence_re_audits_to_the_same_results(tmp_path, capsys) -> None:
     capsys.readouterr()
     live, saved = (json.loads((tmp_path / name / "results.json").read_text()) for name in ("live", "saved"))
     assert live_code == saved_code == 1
-    assert [(r["status"], r["checks"]) for r in saved["records"]] == [(r["status"], r["checks"]) for r in live["records"]]
+    verdicts = [(r["status"], r["checks"]) for r in saved["records"]]
+    assert verdicts == [(r["status"], r["checks"]) for r in live["records"]]
     assert saved["mode"] != live["mode"]
     files = sorted(p.name for p in (tmp_path / "evidence").iterdir())
     assert len(files) == 6 and not [s for s in secrets for p in (tmp_path / "evidence").iterdir() if s in p.read_text()]

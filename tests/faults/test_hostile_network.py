@@ -127,7 +127,7 @@ class _Proxy(ThreadingHTTPServer):
 
 def test_plain_http_in_capitals_never_goes_through_a_proxy(tmp_path, capsys, monkeypatch) -> None:
     """``HTTP://127.0.0.1`` is plain http: the key must go straight to loopback, never via HTTP_PROXY."""
-    config, stub_world, secrets = build_fleet(tmp_path / "fleet", tenants=2)
+    config, stub_world, _ = build_fleet(tmp_path / "fleet", tenants=2)
     proxy = _Proxy()
     threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"

@@ -110,8 +110,10 @@ def _sample_file_mode(name: str, pattern: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize("name, pattern", [("plenigo-stripe-audit.cron", r"\bAUDIT_FILE_MODE=([0-7]{3})\s"),
-                                           ("plenigo-stripe-audit.service", r"^Environment=AUDIT_FILE_MODE=([0-7]{3})$")])
+@pytest.mark.parametrize("name, pattern", [
+    ("plenigo-stripe-audit.cron", r"\bAUDIT_FILE_MODE=([0-7]{3})\s"),
+    ("plenigo-stripe-audit.service", r"^Environment=AUDIT_FILE_MODE=([0-7]{3})$"),
+])
 def test_node_exporter_in_the_audits_group_can_read_the_samples_metrics(tmp_path, name, pattern) -> None:
     """The samples point node_exporter's textfile collector (another user) at the output folder."""
     from tests.ops import SAMPLES, audit_command

@@ -38,7 +38,7 @@ def test_a_helper_that_keeps_stdout_open_is_killed_with_the_client(tmp_path) -> 
     script = tmp_path / "daemonizing-client.py"
     script.write_text(DAEMON)
     pid_file = tmp_path / "helper.pid"
-    with pytest.raises(SecretCommandError, match="did not finish within 0.5 s"):
+    with pytest.raises(SecretCommandError, match=r"did not finish within 0\.5 s"):
         run_secret_command([sys.executable, str(script), str(pid_file)], timeout=0.5)
     helper = int(pid_file.read_text())
     for _ in range(600):  # SIGKILL was sent before the error was raised; only its delivery is awaited
@@ -77,7 +77,8 @@ def test_a_relative_client_name_is_looked_up_on_path_not_beside_the_tenant_file(
     folder = tmp_path / "tenants"
     folder.mkdir()
     planted = folder / "op"
-    planted.write_text(f"#!{sys.executable}\nopen({str(tmp_path / 'planted-ran')!r}, 'w')\nprint('sk_test_' + 'P' * 30)\n")
+    marker = str(tmp_path / "planted-ran")
+    planted.write_text(f"#!{sys.executable}\nopen({marker!r}, 'w')\nprint('sk_test_' + 'P' * 30)\n")
     planted.chmod(planted.stat().st_mode | stat.S_IXUSR)
     (folder / "t.toml").write_text('[[tenants]]\ncompany_id = "PATH1"\n[tenants.stage]\n'
                                    'secret_key = { command = ["op", "read", "x"] }\n')
