@@ -6,7 +6,7 @@ import importlib
 import logging
 import sys
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +16,9 @@ from auditor.redact import scrub
 from auditor.signals import Terminated, stop_on_signals
 from auditor.signals import exit_code as interrupt_exit_code
 from auditor.terminal import visible
+
+if TYPE_CHECKING:
+    from auditor.results import ExitCode
 
 # name -> (module:attribute, the command's one-line summary for `audit --help`). A command's module (and
 # with it the stripe SDK, pydantic, Jinja2, WeasyPrint) is imported only when that command runs or shows
@@ -59,7 +62,7 @@ class LazyGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names))  # as click.Group lays it out
         rows = [(name, self.commands[name].get_short_help_str(limit) if name in self.commands
-                 else click.utils.make_default_short_help(COMMANDS[name][1], limit)) for name in names]
+                 else click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else _codes().OK
 
 
-def _codes() -> Any:
+def _codes() -> type[ExitCode]:
     """The exit codes (auditor.results, which imports pydantic: by now a command has usually loaded it)."""
     from auditor.results import ExitCode
 

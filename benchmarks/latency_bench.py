@@ -71,7 +71,8 @@ def main() -> None:
     eager = median_seconds([PY, "-c", EAGER, "--help"], args.repeat, cpu)
     bare = median_seconds([PY, "-c", "pass"], args.repeat, cpu)
     print(f"audit --help (median of {args.repeat}): {lazy:.3f} s wall / {cpu[0]:.3f} s CPU; with every command "
-          f"imported up front (before) {eager:.3f} s / {cpu[1]:.3f} s CPU; python -c pass {bare:.3f} s / {cpu[2]:.3f} s")
+          f"imported up front (before) {eager:.3f} s / {cpu[1]:.3f} s CPU; "
+          f"python -c pass {bare:.3f} s / {cpu[2]:.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
         config, world, _ = build_fleet(Path(tmp) / "fleet", 1)
         stub, url = start_stub(world, args.latency, Path(tmp))
