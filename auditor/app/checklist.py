@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from auditor.app.early_read import EarlyRead
 from auditor.app.errors import UsageProblem
 from auditor.app.inputs import SourceOptions, apply_waiver_entries, evidence_source, load_fleet, load_waiver_file
 from auditor.app.output import Output
 from auditor.app.preflight import unknown_tenants_message
 from auditor.atomic import output_batch, write_bytes_atomic
-from auditor.audit import audit_record, select_tenants
-from auditor.checklist import Checklist, build_checklist
-from auditor.config import Environment
+from auditor.config import Environment, Tenant
 from auditor.redact import scrub
 from auditor.render import FORMATS
-from auditor.results import RecordResult, RunResult
-from auditor.rules.base import FleetIndex, Settings
+
+# The rule engine, the checklist models and their renderers are imported by run_checklist() once the
+# record's reads have started (auditor.app.early_read): a person waits for this command.
+if TYPE_CHECKING:
+    from auditor.checklist import Checklist
+    from auditor.results import RecordResult
 
 
 @dataclass(frozen=True)
@@ -56,27 +60,50 @@ def run_checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     options.source.check()
     fleet = load_fleet(options.config)
     waivers = load_waiver_file(options.waivers_file)
-    found, unknown = select_tenants(fleet, [options.company_id])
-    if unknown:
-        raise UsageProblem(unknown_tenants_message(unknown, fleet, options.config))
-    tenant = found[0]
+    tenant = _the_tenant(fleet, options)
+    record = None if options.instructions else tenant.record(options.environment)
+    reading = None
+    if record is not None:
+        from auditor.rules.base import Settings
+
+        settings = Settings()
+        reading = EarlyRead(evidence_source(options.source, settings.delivery_window_days), tenant, record)
+    _load_while_reading()
+    from auditor.checklist import build_checklist
+
     if options.instructions:
         from auditor.render.checklist import instructions_text
 
         steps = build_checklist(tenant, options.environment, None)
         out.report(instructions_text(steps))
         return ChecklistOutcome(checklist=steps, exit_code=0)
-    record = tenant.record(options.environment)
     result: RecordResult | None = None
-    if record is not None:
-        settings = Settings()
-        source = evidence_source(options.source, settings.delivery_window_days)
-        result = audit_record(tenant, record, source, FleetIndex.build(fleet), settings)
+    if record is not None and reading is not None:
+        from auditor.audit import audit_record
+        from auditor.results import RunResult
+        from auditor.rules.base import FleetIndex
+
+        result = audit_record(tenant, record, reading, FleetIndex.build(fleet), settings)
         apply_waiver_entries(RunResult(records=[result]), waivers)
     checklist = build_checklist(tenant, options.environment, result, accept_waived=options.accept_waived)
     with output_batch():  # the HTML and the PDF are put in place together, or neither
         _write(checklist, options, out)
     return ChecklistOutcome(checklist=checklist, exit_code=checklist.verdict.exit_code)
+
+
+def _load_while_reading() -> None:
+    """Import what judging and rendering need while the record's reads are under way (they overlap)."""
+    import auditor.audit
+    import auditor.checklist
+    import auditor.render.checklist  # noqa: F401
+
+
+def _the_tenant(fleet: list[Tenant], options: ChecklistOptions) -> Tenant:
+    """The tenant ``--tenant`` names, or a usage problem with a suggestion."""
+    found = next((tenant for tenant in fleet if tenant.company_id == options.company_id), None)
+    if found is None:
+        raise UsageProblem(unknown_tenants_message([options.company_id], fleet, options.config))
+    return found
 
 
 def _write(checklist: Checklist, options: ChecklistOptions, out: Output) -> None:
