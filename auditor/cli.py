@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from auditor import __version__
-from auditor.app.startup import importing
+from auditor.app.startup import exiting, importing
 from auditor.atomic import OutputError, files_put_in_place, set_file_mode
 from auditor.redact import scrub
 from auditor.signals import Terminated, stop_on_signals
@@ -109,7 +109,11 @@ def _file_mode(value: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (never a traceback for a user's mistake)."""
+    """Run the CLI and return its exit code (never a traceback for a user's mistake).
+
+    Without ``argv`` it runs the process's own command line (``audit``, ``python -m auditor``), and the
+    process ends right after: its final garbage collection is skipped (auditor.app.startup.exiting).
+    """
     files_before = files_put_in_place()
     try:
         with stop_on_signals():
@@ -135,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return _codes().INTERNAL
     finally:
         logging.shutdown()
+        if argv is None:
+            exiting()
     return result if isinstance(result, int) else _codes().OK
 
 
