@@ -16,12 +16,13 @@ from auditor.atomic import output_batch, write_bytes_atomic
 from auditor.config import Environment, Tenant
 from auditor.redact import scrub
 from auditor.render import FORMATS
+from auditor.results import RecordResult, RunResult
+from auditor.rules.base import FleetIndex, Settings
 
-# The rule engine, the checklist models and their renderers are imported by run_checklist() once the
-# record's reads have started (auditor.app.early_read): a person waits for this command.
+# The engine (auditor.audit), the checklist models and their renderers are imported once the record's
+# reads have started, so that the imports and Stripe's answer overlap (_load_while_reading).
 if TYPE_CHECKING:
     from auditor.checklist import Checklist
-    from auditor.results import RecordResult
 
 
 @dataclass(frozen=True)
@@ -61,34 +62,34 @@ def run_checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     fleet = load_fleet(options.config)
     waivers = load_waiver_file(options.waivers_file)
     tenant = _the_tenant(fleet, options)
-    record = None if options.instructions else tenant.record(options.environment)
-    reading = None
-    if record is not None:
-        from auditor.rules.base import Settings
-
-        settings = Settings()
-        reading = EarlyRead(evidence_source(options.source, settings.delivery_window_days), tenant, record)
+    if options.instructions:
+        return _instructions(tenant, options.environment, out)
+    record = tenant.record(options.environment)
+    settings = Settings()
+    reading = None if record is None else EarlyRead(
+        evidence_source(options.source, settings.delivery_window_days), tenant, record)
     _load_while_reading()
+    from auditor.audit import audit_record
     from auditor.checklist import build_checklist
 
-    if options.instructions:
-        from auditor.render.checklist import instructions_text
-
-        steps = build_checklist(tenant, options.environment, None)
-        out.report(instructions_text(steps))
-        return ChecklistOutcome(checklist=steps, exit_code=0)
     result: RecordResult | None = None
     if record is not None and reading is not None:
-        from auditor.audit import audit_record
-        from auditor.results import RunResult
-        from auditor.rules.base import FleetIndex
-
         result = audit_record(tenant, record, reading, FleetIndex.build(fleet), settings)
         apply_waiver_entries(RunResult(records=[result]), waivers)
     checklist = build_checklist(tenant, options.environment, result, accept_waived=options.accept_waived)
     with output_batch():  # the HTML and the PDF are put in place together, or neither
         _write(checklist, options, out)
     return ChecklistOutcome(checklist=checklist, exit_code=checklist.verdict.exit_code)
+
+
+def _instructions(tenant: Tenant, environment: Environment, out: Output) -> ChecklistOutcome:
+    """``--instructions``: the setup steps with this tenant's values, Stripe not asked."""
+    from auditor.checklist import build_checklist
+    from auditor.render.checklist import instructions_text
+
+    steps = build_checklist(tenant, environment, None)
+    out.report(instructions_text(steps))
+    return ChecklistOutcome(checklist=steps, exit_code=0)
 
 
 def _load_while_reading() -> None:
