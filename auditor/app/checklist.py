@@ -5,24 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from auditor.app.early_read import EarlyRead
 from auditor.app.errors import UsageProblem
 from auditor.app.inputs import SourceOptions, apply_waiver_entries, evidence_source, load_fleet, load_waiver_file
 from auditor.app.output import Output
 from auditor.app.preflight import unknown_tenants_message
 from auditor.atomic import output_batch, write_bytes_atomic
+from auditor.audit import audit_record
+from auditor.checklist import Checklist, build_checklist
 from auditor.config import Environment, Tenant
 from auditor.redact import scrub
 from auditor.render import FORMATS
 from auditor.results import RecordResult, RunResult
 from auditor.rules.base import FleetIndex, Settings
-
-# The engine (auditor.audit), the checklist models and their renderers are imported once the record's
-# reads have started, so that the imports and Stripe's answer overlap (_load_while_reading).
-if TYPE_CHECKING:
-    from auditor.checklist import Checklist
 
 
 @dataclass(frozen=True)
@@ -65,16 +60,11 @@ def run_checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     if options.instructions:
         return _instructions(tenant, options.environment, out)
     record = tenant.record(options.environment)
-    settings = Settings()
-    reading = None if record is None else EarlyRead(
-        evidence_source(options.source, settings.delivery_window_days), tenant, record)
-    _load_while_reading()
-    from auditor.audit import audit_record
-    from auditor.checklist import build_checklist
-
     result: RecordResult | None = None
-    if record is not None and reading is not None:
-        result = audit_record(tenant, record, reading, FleetIndex.build(fleet), settings)
+    if record is not None:
+        settings = Settings()
+        source = evidence_source(options.source, settings.delivery_window_days)
+        result = audit_record(tenant, record, source, FleetIndex.build(fleet), settings)
         apply_waiver_entries(RunResult(records=[result]), waivers)
     checklist = build_checklist(tenant, options.environment, result, accept_waived=options.accept_waived)
     with output_batch():  # the HTML and the PDF are put in place together, or neither
@@ -84,19 +74,11 @@ def run_checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
 
 def _instructions(tenant: Tenant, environment: Environment, out: Output) -> ChecklistOutcome:
     """``--instructions``: the setup steps with this tenant's values, Stripe not asked."""
-    from auditor.checklist import build_checklist
     from auditor.render.checklist import instructions_text
 
     steps = build_checklist(tenant, environment, None)
     out.report(instructions_text(steps))
     return ChecklistOutcome(checklist=steps, exit_code=0)
-
-
-def _load_while_reading() -> None:
-    """Import what judging and rendering need while the record's reads are under way (they overlap)."""
-    import auditor.audit
-    import auditor.checklist
-    import auditor.render.checklist  # noqa: F401
 
 
 def _the_tenant(fleet: list[Tenant], options: ChecklistOptions) -> Tenant:

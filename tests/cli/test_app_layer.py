@@ -11,14 +11,12 @@ import pytest
 
 import auditor.app
 from auditor.app.checklist import ChecklistOptions, check_formats, run_checklist
-from auditor.app.early_read import EarlyRead
 from auditor.app.errors import ConfigurationProblem, NothingToAudit, UsageProblem
 from auditor.app.fleet import RunOptions, run_fleet
 from auditor.app.inputs import SourceOptions
 from auditor.app.report import ReportOptions, render_report
 from auditor.audit import ProgressCallback
-from auditor.config import Environment, Record, Tenant, load_tenants
-from auditor.evidence import RecordEvidence
+from auditor.config import Environment
 from auditor.results import ExitCode
 from tests.cli.test_run_cli import good_fleet
 
@@ -102,32 +100,3 @@ def test_table_and_json_of_a_checklist_cannot_share_standard_output() -> None:
     with pytest.raises(UsageProblem, match="table and json both go to standard output") as both:
         check_formats(("json", "table"))
     assert both.value.option == "--format"
-
-
-class Answering:
-    """A source that answers one record, or raises."""
-
-    def __init__(self, error: Exception | None = None) -> None:
-        self.error = error
-        self.asked = 0
-
-    def collect(self, tenant: Tenant, record: Record) -> RecordEvidence:
-        self.asked += 1
-        if self.error is not None:
-            raise self.error
-        return RecordEvidence(company_id=tenant.company_id, environment=record.environment.value)
-
-
-def test_an_early_read_hands_over_what_the_source_collected_or_raised(tmp_path) -> None:
-    tenant = load_tenants(good_fleet(tmp_path))[0]
-    record = tenant.record(Environment.LIVE)
-    assert record is not None
-    source = Answering()
-    evidence = EarlyRead(source, tenant, record).collect(tenant, record)
-    assert evidence.company_id == tenant.company_id and source.asked == 1
-    with pytest.raises(RuntimeError, match="boom"):
-        EarlyRead(Answering(RuntimeError("boom")), tenant, record).collect(tenant, record)
-    stage = tenant.record(Environment.STAGE)
-    assert stage is not None
-    with pytest.raises(ValueError, match="early read is for"):
-        EarlyRead(Answering(), tenant, record).collect(tenant, stage)
