@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from auditor import __version__
-from auditor.app.startup import exiting, importing
+from auditor.app.startup import collector_off, exiting
 from auditor.atomic import OutputError, files_put_in_place, set_file_mode
 from auditor.redact import scrub
 from auditor.signals import Terminated, stop_on_signals
@@ -56,7 +56,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in COMMANDS:
             module, _, attribute = COMMANDS[name][0].partition(":")
-            with importing():
+            with collector_off():
                 self.add_command(getattr(importlib.import_module(module), attribute), name)
         return super().get_command(ctx, name)
 

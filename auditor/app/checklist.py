@@ -10,6 +10,7 @@ from auditor.app.errors import UsageProblem
 from auditor.app.inputs import SourceOptions, apply_waiver_entries, evidence_source, load_fleet, load_waiver_file
 from auditor.app.output import Output
 from auditor.app.preflight import unknown_tenants_message
+from auditor.app.startup import collector_off
 from auditor.atomic import output_batch, write_bytes_atomic
 from auditor.audit import audit_record
 from auditor.checklist import Checklist, build_checklist
@@ -52,6 +53,11 @@ def check_formats(formats: tuple[str, ...]) -> None:
 
 def run_checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     """Audit the one record, judge it item by item and write the checklist in every chosen format."""
+    with collector_off():  # one record: a person waits, and its garbage is bounded (auditor.app.startup)
+        return _checklist(options, out)
+
+
+def _checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     check_formats(options.formats)
     options.source.check()
     fleet = load_fleet(options.config)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor.app.errors import ConfigurationProblem, UsageProblem
-from auditor.app.startup import importing
+from auditor.app.startup import collector_off
 from auditor.config import ConfigError, Tenant, load_tenants
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def evidence_source(options: SourceOptions, window_days: int) -> EvidenceSource:
         from auditor.collect.saved import SavedEvidenceSource
 
         return SavedEvidenceSource(options.evidence_dir)
-    with importing():
+    with collector_off():
         from auditor.collect.stripe_api import StripeSource, validate_api_base  # the SDK: only when Stripe is asked
 
     try:

@@ -3,10 +3,11 @@
 Importing pydantic models, the stripe SDK and requests creates hundreds of
 thousands of objects and no garbage; every collection the allocations trigger
 meanwhile is wasted work (about 25 ms of the checklist's start-up). The
-collector is off only while a module is imported, never while tenants are
-audited. At exit, the interpreter's last full collection walks every one of
-those objects again to free memory the operating system takes back anyway
-(about 0.1 s): :func:`exiting` spares it. Figures in benchmarks/README.md.
+collector is off while a module is imported and during a checklist (one
+record: what it allocates is bounded), never while a fleet is audited.
+At exit, the interpreter's last full collection walks every one of those
+objects again to free memory the operating system takes back anyway (about
+0.1 s): :func:`exiting` spares it. Figures in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def importing() -> Iterator[None]:
+def collector_off() -> Iterator[None]:
     """Run the block with the collector off (left as it was if someone else turned it off)."""
     if not gc.isenabled():
         yield
