@@ -6,16 +6,20 @@ import importlib
 import logging
 import sys
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor import __version__
+from auditor.app.startup import collector_off, exiting
 from auditor.atomic import OutputError, files_put_in_place, set_file_mode
 from auditor.redact import scrub
 from auditor.signals import Terminated, stop_on_signals
 from auditor.signals import exit_code as interrupt_exit_code
 from auditor.terminal import visible
+
+if TYPE_CHECKING:
+    from auditor.results import ExitCode
 
 # name -> (module:attribute, the command's one-line summary for `audit --help`). A command's module (and
 # with it the stripe SDK, pydantic, Jinja2, WeasyPrint) is imported only when that command runs or shows
@@ -52,14 +56,15 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in COMMANDS:
             module, _, attribute = COMMANDS[name][0].partition(":")
-            self.add_command(getattr(importlib.import_module(module), attribute), name)
+            with collector_off():
+                self.add_command(getattr(importlib.import_module(module), attribute), name)
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names))  # as click.Group lays it out
         rows = [(name, self.commands[name].get_short_help_str(limit) if name in self.commands
-                 else click.utils.make_default_short_help(COMMANDS[name][1], limit)) for name in names]
+                 else click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -104,7 +109,11 @@ def _file_mode(value: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (never a traceback for a user's mistake)."""
+    """Run the CLI and return its exit code (never a traceback for a user's mistake).
+
+    Without ``argv`` it runs the process's own command line (``audit``, ``python -m auditor``), and the
+    process ends right after: its final garbage collection is skipped (auditor.app.startup.exiting).
+    """
     files_before = files_put_in_place()
     try:
         with stop_on_signals():
@@ -130,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         return _codes().INTERNAL
     finally:
         logging.shutdown()
+        if argv is None:
+            exiting()
     return result if isinstance(result, int) else _codes().OK
 
 
-def _codes() -> Any:
+def _codes() -> type[ExitCode]:
     """The exit codes (auditor.results, which imports pydantic: by now a command has usually loaded it)."""
     from auditor.results import ExitCode
 

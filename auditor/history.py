@@ -11,6 +11,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
 from auditor.atomic import write_bytes_new
@@ -58,16 +59,13 @@ def store_run(directory: Path, run: RunResult, keep: int | None = None, written:
     from auditor.render import RenderOptions
     from auditor.render.json import JsonRenderer
 
-    if written is not None:
-        source = open(written, "rb")
-        data: Iterable[bytes] = iter(lambda: source.read(1 << 20), b"")
-    else:
-        source, data = None, JsonRenderer().chunks(run, RenderOptions())
-    try:
+    with ExitStack() as stack:
+        if written is not None:
+            source = stack.enter_context(open(written, "rb"))
+            data: Iterable[bytes] = iter(lambda: source.read(1 << 20), b"")
+        else:
+            data = JsonRenderer().chunks(run, RenderOptions())
         path = write_bytes_new(Path(directory), lambda: run_file_name(run), data)
-    finally:
-        if source is not None:
-            source.close()
     if keep:
         prune(directory, keep, this_run=path)
     return path

@@ -116,7 +116,8 @@ def check_tenant_text(text: str, source: str) -> None:
     try:
         TenantFileSpec.model_validate(tomllib.loads(text))
     except (tomllib.TOMLDecodeError, ValidationError) as exc:  # a bug here, not the user's: say so plainly
-        raise CsvImportError([f"{source}: the tenant file made from it does not load ({exc}); please report this"])
+        problem = f"{source}: the tenant file made from it does not load ({exc}); please report this"
+        raise CsvImportError([problem]) from exc
 
 
 def _delimiter(text: str) -> str:

@@ -12,6 +12,7 @@ the same run, so the ratio holds on a loaded machine.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -67,11 +68,13 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.3)
     args = parser.parse_args()
     cpu: list[float] = []
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     lazy = median_seconds([PY, "-m", "auditor", "--help"], args.repeat, cpu)
     eager = median_seconds([PY, "-c", EAGER, "--help"], args.repeat, cpu)
     bare = median_seconds([PY, "-c", "pass"], args.repeat, cpu)
     print(f"audit --help (median of {args.repeat}): {lazy:.3f} s wall / {cpu[0]:.3f} s CPU; with every command "
-          f"imported up front (before) {eager:.3f} s / {cpu[1]:.3f} s CPU; python -c pass {bare:.3f} s / {cpu[2]:.3f} s")
+          f"imported up front (before) {eager:.3f} s / {cpu[1]:.3f} s CPU; "
+          f"python -c pass {bare:.3f} s / {cpu[2]:.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
         config, world, _ = build_fleet(Path(tmp) / "fleet", 1)
         stub, url = start_stub(world, args.latency, Path(tmp))
@@ -79,17 +82,19 @@ def main() -> None:
             checklist = ["checklist", "--tenant", company_id(0), "--env", "live", "--config", str(config),
                          "--stripe-api-base", url]
             median_seconds([PY, "-m", "auditor", *checklist], 1)  # warm the file cache
-            parallel = median_seconds([PY, "-m", "auditor", *checklist], args.repeat)
+            parallel = median_seconds([PY, "-m", "auditor", *checklist], args.repeat, cpu)
             sequential = median_seconds([PY, "-c", SEQUENTIAL, *checklist], args.repeat)
             reads = {mode: collect_seconds(config, url, mode, args.repeat) for mode in (True, False)}
         finally:
             stub.terminate()
             stub.wait()
-    print(f"audit checklist, one tenant, {args.latency * 1000:.0f} ms per request: reads at once {parallel:.2f} s, "
+    print(f"audit checklist, one tenant, {args.latency * 1000:.0f} ms per request: reads at once {parallel:.2f} s "
+          f"({cpu[3]:.2f} s CPU), "
           f"one after the other {sequential:.2f} s (x{sequential / parallel:.2f}); "
           f"one round trip + start-up would be {args.latency:.2f} s + start-up")
     print(f"the record's reads alone (StripeSource.collect in-process, median): at once {reads[True]:.2f} s, "
           f"one after the other {reads[False]:.2f} s (x{reads[False] / reads[True]:.2f})")
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 def collect_seconds(config: Path, url: str, parallel: bool, repeat: int) -> float:

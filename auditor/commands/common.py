@@ -1,56 +1,92 @@
-"""Options and steps shared by the commands: tenant file, formats, outputs."""
+"""The command line's edge: shared options, options parsed into the app's dataclasses, app errors to click."""
 
 from __future__ import annotations
 
-import sys
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from auditor.atomic import OutputError, check_writable, write_bytes_atomic
-from auditor.config import ConfigError, Tenant, load_tenants
-from auditor.render import RenderOptions, get_renderer
-from auditor.results import ExitCode, RunResult, Severity
+from auditor.app.errors import NOT_AUDITED, USAGE, AppError, UsageProblem
+from auditor.app.inputs import SourceOptions
+from auditor.render import formats_for
 from auditor.terminal import visible
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+F = TypeVar("F", bound=Callable[..., Any])
+Decorator = Callable[[F], F]
 
 
-class ConfigurationFailure(click.ClickException):
-    """A configuration error: exit code 2, a message naming file, tenant and field."""
+class AppFailure(click.ClickException):
+    """An :class:`AppError` on its way out: its own text on standard error and its own exit code."""
 
-    exit_code = ExitCode.USAGE
+    exit_code = USAGE
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
     def format_message(self) -> str:
-        return f"configuration error: {self.message}\nnothing was audited and no report was written"
+        return self.error.text()
 
     def show(self, file: Any = None) -> None:
-        click.echo(visible(self.format_message(), lines=True), err=True)  # a tenant name may hold escapes
+        text = self.format_message()
+        click.echo(visible(text, lines=True) if self.error.holds_user_text else text, err=True)
 
 
-config_option: Decorator = click.option(
+class NotAuditedFailure(AppFailure):
+    exit_code = NOT_AUDITED
+
+
+_FAILURES: dict[int, type[AppFailure]] = {cls.exit_code: cls for cls in (AppFailure, NotAuditedFailure)}
+
+
+def app_errors(command: F) -> F:
+    """Let a command call the app: its usage problems become click's, its other stops keep their text."""
+
+    @functools.wraps(command)
+    def calling_the_app(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except UsageProblem as exc:
+            if exc.option is not None:
+                raise click.BadParameter(exc.message, param_hint=exc.option) from None
+            raise click.UsageError(exc.message) from None
+        except AppError as exc:
+            raise _FAILURES[exc.exit_code](exc) from None
+
+    return calling_the_app  # type: ignore[return-value]  # functools.wraps keeps the signature click reads
+
+
+class ClickOutput:
+    """The app's :class:`~auditor.app.output.Output` on the terminal."""
+
+    def report(self, text: str) -> None:
+        click.echo(text, nl=False)
+
+    def note(self, line: str) -> None:
+        click.echo(line, err=True)
+
+
+config_option: Decorator[Any] = click.option(
     "--config", type=click.Path(path_type=Path), default="tenants.toml", show_default=True,
     help="The tenant file, or a folder whose *.toml files are all read.")
 
-output_option: Decorator = click.option(
+output_option: Decorator[Any] = click.option(
     "--output", type=click.Path(path_type=Path, file_okay=False), default=".", show_default=True,
     help="Folder for the report files (results.json, report.html, ...).")
 
 
-def formats_option(default: str, choices: Iterable[str]) -> Decorator:
+def formats_option(command: str, default: str) -> Decorator[Any]:
+    """``--format`` with the choices :data:`auditor.render.FORMATS` gives ``command``."""
     return click.option("--format", "formats", multiple=True, default=[default], show_default=True,
-                        metavar="FORMAT[,FORMAT...]", help=f"Output formats: {', '.join(choices)}.")
+                        metavar="FORMAT[,FORMAT...]", help=f"Output formats: {', '.join(formats_for(command))}.")
 
 
-def severity_choice() -> click.Choice:
-    return click.Choice([s.value for s in Severity])
-
-
-def parse_formats(values: Iterable[str], allowed: Iterable[str]) -> list[str]:
-    """``--format table,json --format html`` → ["table", "json", "html"], each known."""
-    allowed = list(allowed)
+def parse_formats(values: Iterable[str], command: str) -> tuple[str, ...]:
+    """``--format table,json --format html`` → ("table", "json", "html"), each one ``command`` offers."""
+    allowed = formats_for(command)
     chosen: list[str] = []
     for value in values:
         for name in (v.strip().lower() for v in value.split(",")):
@@ -61,66 +97,37 @@ def parse_formats(values: Iterable[str], allowed: Iterable[str]) -> list[str]:
                                          param_hint="--format")
             if name not in chosen:
                 chosen.append(name)
-    return chosen or [allowed[0]]
+    return tuple(chosen) or (allowed[0],)
 
 
-def load_config_or_exit(path: Path) -> list[Tenant]:
-    try:
-        return load_tenants(path)
-    except ConfigError as exc:
-        raise ConfigurationFailure(str(exc)) from None
+def severity_choice() -> click.Choice[str]:
+    from auditor.results import Severity
+
+    return click.Choice([s.value for s in Severity])
 
 
-def load_waivers_or_exit(path: Path | None) -> list:
-    """The waivers of ``--waivers FILE`` (none without it); a malformed file is exit 2."""
-    if path is None:
-        return []
-    from auditor.waivers import load_waivers
-
-    try:
-        return load_waivers(path)
-    except ConfigError as exc:
-        raise ConfigurationFailure(str(exc)) from None
-
-
-def stripe_source_or_exit(api_base: str | None, timeout: float, retries: int, window_days: int):
-    """The live Stripe source, or a usage error for an unsafe ``--stripe-api-base``."""
-    from auditor.collect.stripe_api import StripeSource, validate_api_base
-
-    try:
-        base = validate_api_base(api_base) if api_base else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--stripe-api-base") from None
-    return StripeSource(api_base=base, timeout=timeout, max_retries=retries, delivery_window_days=window_days)
+def stripe_options(command: F) -> F:
+    """--stripe-api-base, --timeout, --retries and --evidence: how ``run`` and ``checklist`` reach the evidence."""
+    options = [
+        click.option("--stripe-api-base", envvar="STRIPE_API_BASE", metavar="URL",
+                     help="Send every request to this Stripe-compatible server (env STRIPE_API_BASE)."),
+        click.option("--timeout", type=click.FloatRange(0.1, 300), default=20.0, show_default=True,
+                     help="Seconds to wait for one Stripe answer."),
+        click.option("--retries", type=click.IntRange(0, 10), default=4, show_default=True,
+                     help="Retries of a read after HTTP 429, 5xx, a timeout or a connection error (with back-off)."),
+        click.option("--evidence", "evidence_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+                     help="Audit evidence saved with `audit run --save-evidence` instead of asking Stripe."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
-def writable_folders_or_exit(folders: dict[str, Path | None]) -> None:
-    """Each folder given (by option name) exists or is created, and a file can be made in it; else exit 2.
-
-    Checked before auditing, so that a wrong folder costs no Stripe time.
-    """
-    for option, folder in folders.items():
-        if folder is None:
-            continue
-        try:
-            check_writable(folder)
-        except OutputError as exc:
-            raise click.UsageError(f"{option}: cannot write to the folder {folder}: {exc.error.strerror or exc.error}"
-                                   "; nothing was audited") from None
+def pop_source(kwargs: dict[str, Any], offline: bool = False) -> SourceOptions:
+    """Take the options of :func:`stripe_options` out of a command's keyword arguments."""
+    return SourceOptions(api_base=kwargs.pop("stripe_api_base"), timeout=kwargs.pop("timeout"),
+                         retries=kwargs.pop("retries"), evidence_dir=kwargs.pop("evidence_dir"), offline=offline)
 
 
-def write_outputs(run: RunResult, formats: list[str], output: Path, options: RenderOptions | None = None) -> list[Path]:
-    """Render every format; files go to ``output`` atomically, the table to standard output."""
-    options = options or RenderOptions(color=sys.stdout.isatty())
-    written: list[Path] = []
-    for name in formats:
-        renderer = get_renderer(name)
-        if renderer.filename is None:
-            click.echo(renderer.render(run, options).decode("utf-8"), nl=False)
-            continue
-        chunks = getattr(renderer, "chunks", None)  # large outputs are written as they are made
-        data = chunks(run, options) if chunks else renderer.render(run, options)
-        written.append(write_bytes_atomic(Path(output) / renderer.filename, data))
-    for path in written:
-        click.echo(f"wrote {path}", err=True)
-    return written
+def waivers_option(help_text: str) -> Decorator[Any]:
+    return click.option("--waivers", "waivers_file", type=click.Path(path_type=Path, dir_okay=False), help=help_text)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import click
-from tabulate import tabulate
+from tabulate import tabulate  # type: ignore[import-untyped]  # no hints; types-tabulate is not locked
 
+from auditor.app.report import load_results
 from auditor.changes import Changes, compare
-from auditor.commands.report import load_results
+from auditor.commands.common import app_errors
 from auditor.redact import scrub
 from auditor.results import ExitCode
 from auditor.terminal import visible
@@ -41,6 +43,7 @@ def changes_text(changes: Changes) -> str:
 @click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table for people, json for scripts.")
+@app_errors
 def diff_command(old: Path, new: Path, fmt: str) -> int:
     """Compare two saved runs: new failures, resolved failures, new errors, still failing.
 
@@ -59,7 +62,7 @@ def diff_command(old: Path, new: Path, fmt: str) -> int:
     return ExitCode.FINDINGS if changes.new_failures else ExitCode.OK
 
 
-def changes_dict(changes: Changes) -> dict:
+def changes_dict(changes: Changes) -> dict[str, Any]:
     """The changes as plain data; the same sections and order as the table."""
     data = dataclasses.asdict(changes)
     for key in ("new_records", "removed_records"):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
-from tabulate import tabulate
+from tabulate import tabulate  # type: ignore[import-untyped]  # no hints; types-tabulate is not locked
 
+from auditor.app.preflight import unknown_rule_message
 from auditor.results import ExitCode
 from auditor.rules import all_rules, get_rule
 from auditor.rules.base import Rule
-from auditor.suggest import did_you_mean
 
 
 @click.command("rules")
@@ -32,27 +33,10 @@ def rules_command(fmt: str) -> int:
     return ExitCode.OK
 
 
-def _rule_dict(rule: Rule) -> dict:
+def _rule_dict(rule: Rule) -> dict[str, Any]:
     return {"id": rule.id, "slug": rule.slug, "severity": rule.severity.value, "source": rule.source.value,
             "environments": sorted(e.value for e in rule.environments), "title": rule.title, "checks": rule.checks,
             "why": rule.why, "remediation": rule.remediation_template()}
-
-
-def unknown_rule_message(rule_id: str) -> str:
-    """``no rule 'wh06' (did you mean 'WH006'?)``: IDs and slugs both count as near misses."""
-    known = [name for r in all_rules() for name in (r.id, r.slug)]
-    return f"no rule {rule_id!r}{did_you_mean(rule_id, known)}; `audit rules` lists them all"
-
-
-def resolve_rules_or_exit(names: tuple[str, ...]) -> list[str]:
-    """The rule IDs that ``--rule`` names (ID or slug); an unknown one is a usage error with a suggestion."""
-    found = []
-    for name in names:
-        rule = get_rule(name)
-        if rule is None:
-            raise click.BadParameter(unknown_rule_message(name), param_hint="--rule")
-        found.append(rule.id)
-    return found
 
 
 @click.command("explain")

@@ -126,7 +126,7 @@ def test_a_dead_proxy_is_named_as_the_reason(tmp_path) -> None:
 
 
 def test_the_reachability_probe_carries_no_key_and_a_reachable_stripe_is_audited(tmp_path) -> None:
-    config, world, secrets = build_fleet(tmp_path / "fleet", tenants=2)
+    config, world, _secrets = build_fleet(tmp_path / "fleet", tenants=2)
     with StubStripe(world) as stub:
         result = audit("run", "--all-tenants", "--config", str(config), "--stripe-api-base", stub.url,
                        "--format", "json", "--output", str(tmp_path / "out"))

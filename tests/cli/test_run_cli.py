@@ -113,9 +113,10 @@ def test_usage_errors_exit_2(tmp_path, capsys, argv, expected) -> None:
 
 def test_configuration_error_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
     config = tmp_path / "tenants.toml"
-    config.write_text('[[tenants]]\ncompany_id = "ACME1"\n[tenants.live]\nsecret_key = { env = "UNSET_VAR_FOR_TEST" }\n')
+    config.write_text('[[tenants]]\ncompany_id = "ACME1"\n[tenants.live]\n'
+                      'secret_key = { env = "UNSET_VAR_FOR_TEST" }\n')
     out_dir = tmp_path / "out"
-    code, out, err = run(capsys, "run", "--all-tenants", "--config", str(config), "--format", "json",
+    code, _out, err = run(capsys, "run", "--all-tenants", "--config", str(config), "--format", "json",
                          "--output", str(out_dir))
     assert code == 2
     assert f"{config}: tenant ACME1 (tenants[0]): field live.secret_key: environment variable UNSET_VAR_FOR_TEST" in err

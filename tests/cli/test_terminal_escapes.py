@@ -82,7 +82,8 @@ def test_configuration_error_naming_a_hostile_value_shows_it_escaped(tmp_path) -
 
 @pytest.mark.parametrize("text, shown", [
     ("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"), ("a\u202eb", "a<U+202E>b"), ("\u2066\u2069", "<U+2066><U+2069>"),
-    ("\u200e\u200f\u061c", "<U+200E><U+200F><U+061C>"), ("\x9b2J\x7f", "\\x9b2J\\x7f"), ("t\tn\nr\r", "t\\x09n\\x0ar\\x0d"),
+    ("\u200e\u200f\u061c", "<U+200E><U+200F><U+061C>"), ("\x9b2J\x7f", "\\x9b2J\\x7f"),
+    ("t\tn\nr\r", "t\\x09n\\x0ar\\x0d"),
     ("Müller · ✓ 東京", "Müller · ✓ 東京"), ("zero\u200bwidth\ufeff", "zero<U+200B>width<U+FEFF>"),
 ])
 def test_visible(text, shown) -> None:

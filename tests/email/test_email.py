@@ -66,7 +66,8 @@ def write_fleet(tmp_path: Path, broken: set[str] = frozenset(),
             (secrets_dir / f"{cid}_{env}_sk").write_text(sk + "\n")
             (secrets_dir / f"{cid}_{env}_wh").write_text(wh + "\n")
             secrets += [sk, wh]
-            text += (f'[tenants.{env}]\naccount_id = "acct_{account}"\npublishable_key = "pk_{mode}_5{account}{"P" * 30}"\n'
+            text += (f'[tenants.{env}]\naccount_id = "acct_{account}"\n'
+                     f'publishable_key = "pk_{mode}_5{account}{"P" * 30}"\n'
                      f'secret_key = {{ file = "secrets/{cid}_{env}_sk" }}\n'
                      f'signing_secret = {{ file = "secrets/{cid}_{env}_wh" }}\n')
     config = tmp_path / "tenants.toml"
@@ -117,6 +118,26 @@ def test_changes_after_two_runs_one_fixed_one_broken(tmp_path, smtp, capsys) -> 
     new, resolved = text.index("New failures (1)"), text.index("Resolved (1)")
     assert new < resolved  # news first
     assert "BETA0000000000000002" in text[new:resolved] and "ALPHA000000000000001" in text[resolved:]
+
+
+def attached_pdf_text(raw: bytes) -> str:
+    [pdf] = [p.get_payload(decode=True) for p in parse(raw).walk() if p.get_content_type() == "application/pdf"]
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.mark.parametrize("formats", ["json", "json,pdf"])
+def test_the_mailed_pdf_compares_with_the_previous_run_whatever_format_was_chosen(tmp_path, smtp, capsys,
+                                                                                  formats) -> None:
+    """The attachment is the same report whether or not this run also wrote report.pdf."""
+    controller, inbox = smtp
+    audit(tmp_path, controller, broken={"ALPHA000000000000001"})  # the previous run, stored in the history
+    code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--format", formats,
+                 broken={"BETA0000000000000002"})
+    assert code == 1
+    text = attached_pdf_text(inbox.messages[-1][1])
+    assert "Changes since the previous run" in text
+    changes = text[text.index("Changes since the previous run"):]
+    assert "BETA0000000000000002" in changes and "ALPHA000000000000001" in changes  # one new, one resolved
 
 
 def test_email_when(tmp_path, smtp, capsys) -> None:
@@ -206,7 +227,8 @@ def test_audit_diff(tmp_path, capsys) -> None:
         main(["run", "--all-tenants", "--offline", "--config", str(config), "--format", "json",
               "--output", str(tmp_path / name / "out")])
     capsys.readouterr()
-    code = main(["diff", str(tmp_path / "old" / "out" / "results.json"), str(tmp_path / "new" / "out" / "results.json")])
+    code = main(["diff", str(tmp_path / "old" / "out" / "results.json"),
+                 str(tmp_path / "new" / "out" / "results.json")])
     out = capsys.readouterr().out
     assert code == 1  # new failures: a CI step can gate on `audit diff`
     assert out.index("New failures (1)") < out.index("Resolved (1)")
@@ -454,7 +476,8 @@ def test_email_for_300_tenants_is_capped_with_severity_on_every_row() -> None:
     record_rows = [line for line in records.splitlines() if line.startswith("  - [")]
     assert len(record_rows) == EMAIL_ROWS  # capped: not 100+ rows
     assert all(re.match(r"  - \[(critical|high|medium|low|info)\] ", line) for line in rows)
-    more = re.search(r"… and (\d+) more records in the attached PDF report and https://reports\.plenigo\.test/", records)
+    more = re.search(r"… and (\d+) more records in the attached PDF report and https://reports\.plenigo\.test/",
+                     records)
     assert more and int(more.group(1)) + EMAIL_ROWS == int(re.search(r"Records with findings \(([\d,]+)\)",
                                                                       records).group(1).replace(",", ""))
     assert html.count('<a href="https://reports.plenigo.test/stripe/2026-11-22/report.html#T0') >= EMAIL_ROWS

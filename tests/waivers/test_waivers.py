@@ -96,7 +96,7 @@ def test_reminders_cover_the_next_14_days(tmp_path, capsys, days, reminded) -> N
 
 
 def test_unused_waiver_is_listed(tmp_path, capsys) -> None:
-    code, out, _, results = run(tmp_path, capsys, waiver(), waiver(rule="WH006"))
+    code, out, _, _results = run(tmp_path, capsys, waiver(), waiver(rule="WH006"))
     assert code == 0 and f"waiver WH006 for {CID} matched no failing check" in out
 
 
@@ -170,7 +170,7 @@ def test_expired_waiver_notice_in_every_format(tmp_path, capsys) -> None:
     ],
 )
 def test_malformed_waivers_stop_the_run(tmp_path, capsys, text, words) -> None:
-    code, out, err, results = run(tmp_path, capsys, text)
+    code, _out, err, results = run(tmp_path, capsys, text)
     assert code == 2
     assert words in err and "waivers.toml" in err
     assert results == {} and "Traceback" not in err

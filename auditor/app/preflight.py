@@ -1,38 +1,19 @@
-"""What ``audit run`` checks before auditing anything, so that its exit code cannot lie.
+"""What a run checks before auditing anything, so that its exit code cannot lie.
 
 A selection that matches no record has audited nothing: exit 2 saying why,
 never a green 0. A Stripe that cannot be reached at all is one message naming
 the host and the ways out, exit 3, instead of one identical error per record.
+Unknown tenant IDs and rule names are usage problems with a suggestion.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-import click
-
+from auditor.app.errors import StripeUnreachable, UsageProblem
 from auditor.config import Environment, Tenant
-from auditor.results import ExitCode
+from auditor.rules import all_rules, get_rule
 from auditor.suggest import did_you_mean
-
-
-class NothingToAudit(click.ClickException):
-    """The selection matches no record: a usage error (exit 2) that says why."""
-
-    exit_code = ExitCode.USAGE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"nothing to audit: {self.message}\nnothing was audited and no report was written", err=True)
-
-
-class StripeUnreachable(click.ClickException):
-    """Stripe cannot be reached at all: exit 3 before the fleet, one message."""
-
-    exit_code = ExitCode.NOT_AUDITED
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.message, err=True)
 
 
 def unknown_tenants_message(unknown: Iterable[str], tenants: list[Tenant], config: object) -> str:
@@ -64,7 +45,25 @@ def check_stripe_reachable(api_base: str, timeout: float) -> None:
     raise StripeUnreachable(
         f"Stripe cannot be reached at {host_of(api_base)} ({reason}); nothing was audited and no report was written.\n"
         "Ways out:\n"
-        "  - check the network, or set the proxy: HTTPS_PROXY=https://proxy:port (NO_PROXY lists hosts to reach directly)\n"
+        "  - check the network, or set the proxy: HTTPS_PROXY=https://proxy:port"
+        " (NO_PROXY lists hosts to reach directly)\n"
         "  - --stripe-api-base URL (or STRIPE_API_BASE): a reachable Stripe-compatible server\n"
         "  - --offline: only the record, tenant and fleet rules, Stripe not asked\n"
         "  - --evidence DIR: re-audit evidence saved earlier with --save-evidence")
+
+
+def unknown_rule_message(rule_id: str) -> str:
+    """``no rule 'wh06' (did you mean 'WH006'?)``: IDs and slugs both count as near misses."""
+    known = [name for r in all_rules() for name in (r.id, r.slug)]
+    return f"no rule {rule_id!r}{did_you_mean(rule_id, known)}; `audit rules` lists them all"
+
+
+def resolve_rules(names: Iterable[str]) -> list[str]:
+    """The rule IDs that ``--rule`` names (ID or slug); an unknown one is a usage problem with a suggestion."""
+    found = []
+    for name in names:
+        rule = get_rule(name)
+        if rule is None:
+            raise UsageProblem(unknown_rule_message(name), option="--rule")
+        found.append(rule.id)
+    return found

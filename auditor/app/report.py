@@ -1,0 +1,65 @@
+"""``audit report RESULTS.json`` without the command line: render a saved run again, Stripe not asked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from auditor.app.errors import ResultsFileProblem
+from auditor.app.output import Output
+from auditor.app.reports import write_reports
+from auditor.atomic import output_batch
+from auditor.render import RenderOptions
+from auditor.results import ExitCode, RunResult
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    results: Path
+    formats: tuple[str, ...] = ("html",)
+    output: Path = Path(".")
+    previous: Path | None = None  # an earlier results.json: the report shows what changed since
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    written: list[Path]
+    exit_code: int
+
+
+def render_report(options: ReportOptions, out: Output) -> ReportOutcome:
+    """Read the saved run (and the earlier one), then write every chosen format from it alone."""
+    run = load_results(options.results)
+    earlier = load_results(options.previous) if options.previous else None
+    with output_batch():  # the reports are put in place together, or none is
+        written = write_reports(run, options.formats, options.output, RenderOptions(previous=earlier), out)
+    return ReportOutcome(written=written, exit_code=ExitCode.OK)
+
+
+def load_results(path: Path) -> RunResult:
+    """A saved results.json, or a :class:`ResultsFileProblem` that says what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsFileProblem(f"{path}: no such results file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ResultsFileProblem(f"{path}: cannot read the results file ({reason})") from None
+    try:
+        return RunResult.from_json(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsFileProblem(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValidationError as exc:
+        raise ResultsFileProblem(f"{path}: not a valid results file: {_first_problem(exc)}") from None
+    except ValueError as exc:
+        raise ResultsFileProblem(f"{path}: not a results file of this tool ({exc})") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ())) or "the top level"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {error.get('msg', 'invalid')}{more}"
