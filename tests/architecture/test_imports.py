@@ -27,6 +27,9 @@ ENGINE = ("auditor.collect", "auditor.evaluate", "auditor.audit", "auditor.paral
 RENDERERS = ("auditor.render", "auditor.checklist")
 COMMANDS = ("auditor.commands", "auditor.cli", "auditor.app",  # the application layer and the edge
             "auditor.mail", "auditor.history", "auditor.waivers", "auditor.onboard")
+APPLICATION = "auditor.app"
+EDGE = ("auditor.commands", "auditor.cli", "auditor.__main__")
+GUIDE = "auditor.rules.guide"  # the setup guide's facts (hosts, events, prefixes): a renderer may print them
 
 Graph = dict[str, set[str]]
 
@@ -147,6 +150,23 @@ def domain_violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
     return violations(graph, lambda m: m in DOMAIN, lambda t: not within(t, forbidden))
 
 
+def renderer_violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """Renderers work from a RunResult: no rule logic (the guide's facts aside), no engine, no application layer."""
+    forbidden = (*ENGINE, *COMMANDS)
+    return violations(graph, lambda m: within(m, RENDERERS),
+                      lambda t: not within(t, forbidden) and (t == GUIDE or not within(t, [RULES])))
+
+
+def engine_violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """The engine hands a RunResult on: it imports no renderer and nothing of the application layer or the edge."""
+    return violations(graph, lambda m: within(m, ENGINE), lambda t: not within(t, (*RENDERERS, *COMMANDS)))
+
+
+def application_violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """The application layer is plain functions: it never reaches back into the click edge."""
+    return violations(graph, lambda m: within(m, [APPLICATION]), lambda t: not within(t, EDGE))
+
+
 # --- the project -------------------------------------------------------------------------------------------------
 
 GRAPH = import_graph()
@@ -171,6 +191,22 @@ def test_rules_import_only_the_domain_and_themselves() -> None:
 
 def test_the_domain_imports_no_rule_engine_renderer_or_command() -> None:
     assert domain_violations(GRAPH) == []
+
+
+def test_renderers_need_only_the_results() -> None:
+    assert renderer_violations(GRAPH) == []
+
+
+def test_the_engine_imports_no_renderer_and_no_application_layer() -> None:
+    assert engine_violations(GRAPH) == []
+
+
+def test_the_application_layer_stays_below_the_click_edge() -> None:
+    assert application_violations(GRAPH) == []
+    modules = project_modules()
+    with_click = sorted(m for m in modules if within(m, [APPLICATION])
+                        and any(within(n, ["click"]) for n in imported_names(m, modules[m])))
+    assert with_click == [], "click belongs to auditor/commands and auditor/cli"
 
 
 # --- the checker itself: each check fails where it must ----------------------------------------------------------
@@ -224,3 +260,19 @@ def test_function_level_and_relative_imports_count_and_type_checking_ones_do_not
     assert graph["pkg.sub.b"] == {"pkg.extra.x"}
     assert graph["pkg.extra.x"] == {"pkg", "pkg.a"}  # relative to where it is installed, not to its folder
     assert find_cycle(graph) == ["pkg.a", "pkg.sub", "pkg.a"]
+
+
+def test_a_renderer_asking_the_rules_or_the_engine_is_reported() -> None:
+    graph = {"auditor.render.triage": {"auditor.rules", "auditor.results"},
+             "auditor.checklist": {"auditor.rules.guide", "auditor.rules.endpoints"},
+             "auditor.render.pdf": {"auditor.evaluate", "auditor.app.fleet"}}
+    assert renderer_violations(graph) == ["auditor.checklist -> auditor.rules.endpoints",
+                                          "auditor.render.pdf -> auditor.app.fleet",
+                                          "auditor.render.pdf -> auditor.evaluate",
+                                          "auditor.render.triage -> auditor.rules"]
+
+
+def test_upward_imports_of_the_engine_and_the_application_layer_are_reported() -> None:
+    graph = {"auditor.audit": {"auditor.render.json", "auditor.rules"}, "auditor.app.fleet": {"auditor.commands.run"}}
+    assert engine_violations(graph) == ["auditor.audit -> auditor.render.json"]
+    assert application_violations(graph) == ["auditor.app.fleet -> auditor.commands.run"]
