@@ -15,12 +15,13 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from multiprocessing import connection as mp_connection
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> Iterator[tuple[int, T]]:
@@ -221,7 +222,8 @@ class HelperThreads:
         future: Future[T] = Future()
         with self._lock:
             if self._pid != os.getpid():  # first use, or a forked child: the parent's threads are not here
-                self._pid, self._tasks, self._idle, self._threads, self._backlog = os.getpid(), queue.SimpleQueue(), 0, 0, 0
+                self._pid, self._tasks = os.getpid(), queue.SimpleQueue()
+                self._idle = self._threads = self._backlog = 0
             if self._idle:
                 self._idle -= 1
             elif self._threads < self.limit:
@@ -246,3 +248,55 @@ class HelperThreads:
                     self._backlog -= 1
                 else:
                     self._idle += 1
+
+
+def forked_map(work: Callable[[U], T], shares: Sequence[U]) -> list[T] | None:
+    """``[work(s) for s in shares]``, the first share in this process and each other one in a forked child.
+
+    For CPU-bound work on data this process already holds (parsing a large
+    tenant file on every core): a fork copies it for free, and each child sends
+    back only its result (pickled, on a pipe of its own). ``None`` if any share
+    failed or a child died; the caller then does the work itself, so that an
+    error is raised, and worded, as without children.
+    """
+    if len(shares) < 2 or not hasattr(os, "fork"):
+        return None
+    context = multiprocessing.get_context("fork")
+    children: list[tuple[multiprocessing.process.BaseProcess, mp_connection.Connection]] = []
+    try:
+        for share in shares[1:]:
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_map_child, args=(work, share, writer, os.getpid()), daemon=True)
+            process.start()
+            writer.close()
+            children.append((process, reader))
+        try:
+            results = [work(shares[0])]
+        except Exception:
+            return None
+        for _, reader in children:
+            try:
+                ok, result = reader.recv()
+            except (EOFError, OSError):  # the child died
+                return None
+            if not ok:
+                return None
+            results.append(result)
+        return results
+    finally:
+        for process, reader in children:
+            reader.close()
+            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _map_child(work: Callable[[U], T], share: U, writer: mp_connection.Connection, parent: int) -> None:
+    _become_worker(parent)
+    try:
+        writer.send((True, work(share)))
+    except Exception:  # the parent redoes this share itself, and raises its error there
+        writer.send((False, None))
+    finally:
+        writer.close()

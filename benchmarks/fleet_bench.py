@@ -64,7 +64,8 @@ def start_stub(world: dict, latency: float, workdir: Path) -> tuple[subprocess.P
 
 UNSPOOLED = ("import dataclasses, sys, auditor.audit as a\n"
              "run_audit = a.run_audit\n"
-             "a.run_audit = lambda plan, *args, **kw: run_audit(dataclasses.replace(plan, spool_above=10**9), *args, **kw)\n"
+             "a.run_audit = lambda plan, *args, **kw: run_audit(dataclasses.replace(plan, spool_above=10**9),\n"
+             "                                                  *args, **kw)\n"
              "from auditor.cli import main\n"
              "sys.exit(main(sys.argv[1:]))\n")
 

@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/load_bench.py --tenants 10000 --repeat 3
 
-Prints the median wall and CPU time (CPU time varies less on a shared machine) of `load_tenants` over fresh interpreters (tomllib, validation,
-reading and registering 40,000 secret files), and tomllib's share alone for comparison.
+Prints the median wall and CPU time (CPU time varies less on a shared machine) of `load_tenants` over fresh
+interpreters (tomllib, validation, reading and registering 40,000 secret files), and tomllib's share alone
+for comparison.
 """
 
 from __future__ import annotations
