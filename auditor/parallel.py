@@ -250,14 +250,20 @@ class HelperThreads:
                     self._idle += 1
 
 
-def forked_map(work: Callable[[U], T], shares: Sequence[U]) -> list[T] | None:
+def _same(value: Any) -> Any:
+    return value
+
+
+def forked_map(work: Callable[[U], T], shares: Sequence[U], encode: Callable[[T], Any] = _same,
+               decode: Callable[[Any], T] = _same) -> list[T] | None:
     """``[work(s) for s in shares]``, the first share in this process and each other one in a forked child.
 
     For CPU-bound work on data this process already holds (parsing a large
     tenant file on every core): a fork copies it for free, and each child sends
-    back only its result (pickled, on a pipe of its own). ``None`` if any share
-    failed or a child died; the caller then does the work itself, so that an
-    error is raised, and worded, as without children.
+    back only its result, ``encode``-d and pickled, on a pipe of its own (this
+    process ``decode``-s it). ``None`` if any share failed or a child died; the
+    caller then does the work itself, so that an error is raised, and worded,
+    as without children.
     """
     if len(shares) < 2 or not hasattr(os, "fork"):
         return None
@@ -266,7 +272,8 @@ def forked_map(work: Callable[[U], T], shares: Sequence[U]) -> list[T] | None:
     try:
         for share in shares[1:]:
             reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=_map_child, args=(work, share, writer, os.getpid()), daemon=True)
+            process = context.Process(target=_map_child, args=(work, encode, share, writer, os.getpid()),
+                                      daemon=True)
             process.start()
             writer.close()
             children.append((process, reader))
@@ -281,7 +288,7 @@ def forked_map(work: Callable[[U], T], shares: Sequence[U]) -> list[T] | None:
                 return None
             if not ok:
                 return None
-            results.append(result)
+            results.append(decode(result))
         return results
     finally:
         for process, reader in children:
@@ -292,10 +299,11 @@ def forked_map(work: Callable[[U], T], shares: Sequence[U]) -> list[T] | None:
                 process.join()
 
 
-def _map_child(work: Callable[[U], T], share: U, writer: mp_connection.Connection, parent: int) -> None:
+def _map_child(work: Callable[[U], T], encode: Callable[[T], Any], share: U, writer: mp_connection.Connection,
+               parent: int) -> None:
     _become_worker(parent)
     try:
-        writer.send((True, work(share)))
+        writer.send((True, encode(work(share))))
     except Exception:  # the parent redoes this share itself, and raises its error there
         writer.send((False, None))
     finally:

@@ -37,8 +37,8 @@ def in_parts(monkeypatch):
     monkeypatch.setattr(config, "_cut_at_tenants", lambda text, count: parts.append(len(cut := real(text, count)))
                         or cut)
     forked = config.forked_map
-    monkeypatch.setattr(config, "forked_map", lambda work, shares: parts.append(
-        "parsed" if (result := forked(work, shares)) is not None else "failed") or result)
+    monkeypatch.setattr(config, "forked_map", lambda *args, **kw: parts.append(
+        "parsed" if (result := forked(*args, **kw)) is not None else "failed") or result)
     return parts
 
 
