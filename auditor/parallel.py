@@ -36,12 +36,18 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
         todo.put(i)
     done: queue.SimpleQueue[tuple[int, T | None, BaseException | None]] = queue.SimpleQueue()
     stop = threading.Event()
+    # Results not yet taken by the caller, at most: the threads wait rather than run ahead of a slow consumer
+    # (writing each result to disk). Unbounded, a fast source piled up a fleet's results in memory.
+    slots = threading.Semaphore(AHEAD_PER_WORKER * max(1, workers))
 
     def worker() -> None:
         while not stop.is_set():
+            if not slots.acquire(timeout=SIGNAL_POLL):
+                continue
             try:
                 i = todo.get_nowait()
             except queue.Empty:
+                slots.release()
                 return
             try:
                 done.put((i, work(i), None))
@@ -53,6 +59,7 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
     try:
         for _ in range(len(indices)):
             i, result, error = _get(done)
+            slots.release()
             if error is not None:
                 raise error
             yield i, result  # type: ignore[misc]
@@ -64,6 +71,7 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
 # executes bytecode again, so the main thread never blocks longer than this in one wait (it would otherwise
 # sleep through Ctrl-C until the next result arrives, which against a Stripe that never answers is never).
 SIGNAL_POLL = 0.25
+AHEAD_PER_WORKER = 2  # finished results per thread that may wait for the caller (memory flat in the fleet size)
 
 
 def _get(done: queue.SimpleQueue[Any]) -> Any:
