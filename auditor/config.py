@@ -56,6 +56,8 @@ class ConfigError(Exception):
 class ConfigErrors(ConfigError):
     """Several problems of one file or folder, every one listed (a user fixes them all in one go)."""
 
+    problems: list[ConfigError]
+
     def __init__(self, file: Path | str, problems: list[ConfigError]):
         problems = [q for p in problems for q in (p.problems if isinstance(p, ConfigErrors) else [p])]
         self.problems = problems
@@ -435,6 +437,7 @@ def _first_non_alnum(value: str) -> str | None:
 def _resolve_secret(file: Path, tenant: str, field_name: str, spec: SecretSpec | None) -> Secret | None:
     if spec is None:
         return None
+    origin: Literal["inline", "env", "file", "command"]
     if isinstance(spec, str):
         value, origin, source = spec, "inline", "the tenant file"
     elif isinstance(spec, EnvRef):

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from multiprocessing import connection as mp_connection
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -62,7 +62,7 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
             slots.release()
             if error is not None:
                 raise error
-            yield i, result  # type: ignore[misc]
+            yield i, cast(T, result)  # None only beside an error
     finally:
         stop.set()
 
@@ -102,12 +102,13 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
     try:
         for k in range(processes):
             children.append(_Child.start(context, list(range(k, count, processes)), work, per_child, encode))
-        open_pipes = {child.reader: child for child in children}
+        open_pipes: dict[Any, _Child] = {child.reader: child for child in children}
         while open_pipes:
-            for reader in mp_connection.wait(list(open_pipes), timeout=SIGNAL_POLL):
-                child = open_pipes[reader]
+            for ready in mp_connection.wait(list(open_pipes), timeout=SIGNAL_POLL):
+                child = open_pipes[ready]
+                reader = child.reader
                 try:
-                    i, text, error = reader.recv()
+                    i, text, error = cast(tuple[int, str, str | None], reader.recv())
                 except (EOFError, OSError):  # the child is gone (OSError: it died in the middle of a message)
                     del open_pipes[reader]
                     reason = child.end()
@@ -230,7 +231,8 @@ class HelperThreads:
         future: Future[T] = Future()
         with self._lock:
             if self._pid != os.getpid():  # first use, or a forked child: the parent's threads are not here
-                self._pid, self._tasks = os.getpid(), queue.SimpleQueue()
+                self._pid = os.getpid()
+                self._tasks: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
                 self._idle = self._threads = self._backlog = 0
             if self._idle:
                 self._idle -= 1
@@ -276,7 +278,7 @@ def forked_map(work: Callable[[U], T], shares: Sequence[U], encode: Callable[[T]
     if len(shares) < 2 or not hasattr(os, "fork"):
         return None
     context = multiprocessing.get_context("fork")
-    children: list[tuple[multiprocessing.process.BaseProcess, mp_connection.Connection]] = []
+    children: list[tuple[Any, mp_connection.Connection]] = []  # (a fork context's Process, its pipe's read end)
     try:
         for share in shares[1:]:
             reader, writer = context.Pipe(duplex=False)

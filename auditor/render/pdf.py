@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from auditor.redact import scrub
@@ -168,7 +169,7 @@ def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions, processes: 
                 children.append(child)
             else:
                 child = next(c for c in children if c not in busy)
-            child.send(report_pdf_html(run, options), lambda run=run: results_json(run, options))
+            child.send(report_pdf_html(run, options), partial(results_json, run, options))
             busy.append(child)
         while busy:
             yield busy.popleft().receive()
