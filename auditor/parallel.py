@@ -8,6 +8,7 @@ processes, each with its own threads, spread it over the machine's cores.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -99,6 +100,9 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
     context = multiprocessing.get_context("fork")
     per_child = max(1, workers // processes)
     children: list[_Child] = []
+    # the loaded fleet, as it is at the fork, is left out of the collector: a child's collections would
+    # otherwise write to every object's header and so copy the parent's pages into each child
+    gc.freeze()
     try:
         for k in range(processes):
             children.append(_Child.start(context, list(range(k, count, processes)), work, per_child, encode))
@@ -121,6 +125,7 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
     finally:
         for child in children:
             child.stop()
+        gc.unfreeze()
 
 
 class _Child:
