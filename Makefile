@@ -40,7 +40,10 @@ $(TEST_STAMP): scripts/test-deps $(STAMP)
 	./scripts/test-deps
 	touch $(TEST_STAMP)
 
+# The gates first (seconds), then the suite: ruff over everything, mypy --strict over the package.
 test: $(STAMP) $(TEST_STAMP)
+	$(BIN)/ruff check auditor rules tests benchmarks scripts samples
+	./scripts/typecheck
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

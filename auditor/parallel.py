@@ -8,6 +8,7 @@ processes, each with its own threads, spread it over the machine's cores.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -15,12 +16,13 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from multiprocessing import connection as mp_connection
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> Iterator[tuple[int, T]]:
@@ -35,12 +37,18 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
         todo.put(i)
     done: queue.SimpleQueue[tuple[int, T | None, BaseException | None]] = queue.SimpleQueue()
     stop = threading.Event()
+    # Results not yet taken by the caller, at most: the threads wait rather than run ahead of a slow consumer
+    # (writing each result to disk). Unbounded, a fast source piled up a fleet's results in memory.
+    slots = threading.Semaphore(AHEAD_PER_WORKER * max(1, workers))
 
     def worker() -> None:
         while not stop.is_set():
+            if not slots.acquire(timeout=SIGNAL_POLL):
+                continue
             try:
                 i = todo.get_nowait()
             except queue.Empty:
+                slots.release()
                 return
             try:
                 done.put((i, work(i), None))
@@ -52,9 +60,10 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
     try:
         for _ in range(len(indices)):
             i, result, error = _get(done)
+            slots.release()
             if error is not None:
                 raise error
-            yield i, result  # type: ignore[misc]
+            yield i, cast(T, result)  # None only beside an error
     finally:
         stop.set()
 
@@ -63,6 +72,7 @@ def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> It
 # executes bytecode again, so the main thread never blocks longer than this in one wait (it would otherwise
 # sleep through Ctrl-C until the next result arrives, which against a Stripe that never answers is never).
 SIGNAL_POLL = 0.25
+AHEAD_PER_WORKER = 2  # finished results per thread that may wait for the caller (memory flat in the fleet size)
 
 
 def _get(done: queue.SimpleQueue[Any]) -> Any:
@@ -90,15 +100,19 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
     context = multiprocessing.get_context("fork")
     per_child = max(1, workers // processes)
     children: list[_Child] = []
+    # the loaded fleet, as it is at the fork, is left out of the collector: a child's collections would
+    # otherwise write to every object's header and so copy the parent's pages into each child
+    gc.freeze()
     try:
         for k in range(processes):
             children.append(_Child.start(context, list(range(k, count, processes)), work, per_child, encode))
-        open_pipes = {child.reader: child for child in children}
+        open_pipes: dict[Any, _Child] = {child.reader: child for child in children}
         while open_pipes:
-            for reader in mp_connection.wait(list(open_pipes), timeout=SIGNAL_POLL):
-                child = open_pipes[reader]
+            for ready in mp_connection.wait(list(open_pipes), timeout=SIGNAL_POLL):
+                child = open_pipes[ready]
+                reader = child.reader
                 try:
-                    i, text, error = reader.recv()
+                    i, text, error = cast(tuple[int, str, str | None], reader.recv())
                 except (EOFError, OSError):  # the child is gone (OSError: it died in the middle of a message)
                     del open_pipes[reader]
                     reason = child.end()
@@ -111,6 +125,7 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
     finally:
         for child in children:
             child.stop()
+        gc.unfreeze()
 
 
 class _Child:
@@ -221,7 +236,9 @@ class HelperThreads:
         future: Future[T] = Future()
         with self._lock:
             if self._pid != os.getpid():  # first use, or a forked child: the parent's threads are not here
-                self._pid, self._tasks, self._idle, self._threads, self._backlog = os.getpid(), queue.SimpleQueue(), 0, 0, 0
+                self._pid = os.getpid()
+                self._tasks: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+                self._idle = self._threads = self._backlog = 0
             if self._idle:
                 self._idle -= 1
             elif self._threads < self.limit:
@@ -246,3 +263,63 @@ class HelperThreads:
                     self._backlog -= 1
                 else:
                     self._idle += 1
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def forked_map(work: Callable[[U], T], shares: Sequence[U], encode: Callable[[T], Any] = _same,
+               decode: Callable[[Any], T] = _same) -> list[T] | None:
+    """``[work(s) for s in shares]``, the first share in this process and each other one in a forked child.
+
+    For CPU-bound work on data this process already holds (parsing a large
+    tenant file on every core): a fork copies it for free, and each child sends
+    back only its result, ``encode``-d and pickled, on a pipe of its own (this
+    process ``decode``-s it). ``None`` if any share failed or a child died; the
+    caller then does the work itself, so that an error is raised, and worded,
+    as without children.
+    """
+    if len(shares) < 2 or not hasattr(os, "fork"):
+        return None
+    context = multiprocessing.get_context("fork")
+    children: list[tuple[Any, mp_connection.Connection]] = []  # (a fork context's Process, its pipe's read end)
+    try:
+        for share in shares[1:]:
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_map_child, args=(work, encode, share, writer, os.getpid()),
+                                      daemon=True)
+            process.start()
+            writer.close()
+            children.append((process, reader))
+        try:
+            results = [work(shares[0])]
+        except Exception:
+            return None
+        for _, reader in children:
+            try:
+                ok, result = reader.recv()
+            except (EOFError, OSError):  # the child died
+                return None
+            if not ok:
+                return None
+            results.append(decode(result))
+        return results
+    finally:
+        for process, reader in children:
+            reader.close()
+            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _map_child(work: Callable[[U], T], encode: Callable[[T], Any], share: U, writer: mp_connection.Connection,
+               parent: int) -> None:
+    _become_worker(parent)
+    try:
+        writer.send((True, encode(work(share))))
+    except Exception:  # the parent redoes this share itself, and raises its error there
+        writer.send((False, None))
+    finally:
+        writer.close()

@@ -28,7 +28,8 @@ class RecordSpool(MutableSequence[RecordResult]):
     """``size`` record results, stored as JSON lines in a temporary file, decoded on access."""
 
     def __init__(self, size: int, companies: list[str] | None = None, directory: str | None = None):
-        self._file: IO[bytes] = tempfile.TemporaryFile(dir=directory)  # mkstemp: 0600, unlinked at once
+        # mkstemp: 0600, unlinked at once; closed by close() or with the process
+        self._file: IO[bytes] = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115
         self._where: list[tuple[int, int] | None] = [None] * size  # index -> (offset, length)
         self._companies: list[str | None] = list(companies) if companies is not None else [None] * size
 
@@ -85,7 +86,7 @@ class RecordSpool(MutableSequence[RecordResult]):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (list, RecordSpool)) and len(self) == len(other) and all(
-            a == b for a, b in zip(self, other))
+            a == b for a, b in zip(self, other, strict=True))
 
     def __repr__(self) -> str:
         return f"RecordSpool({len(self)} records)"

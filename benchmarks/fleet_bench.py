@@ -14,7 +14,8 @@ auditor's own peak from getrusage). ``--compare-unspooled`` runs each fleet a
 second time, back to back, with every result held in a list as before
 auditor.spool (the plan patched in a wrapper, nothing else changed).
 
-    .venv/bin/python benchmarks/fleet_bench.py --tenants 500 2000 --workers 64 --latency 0.1 --formats json,table
+    .venv/bin/python benchmarks/fleet_bench.py --tenants 500 2000 10000 --baseline-tenants 10 --workers 64 \
+        --latency 0.1 --formats json,table
 """
 
 from __future__ import annotations
@@ -64,9 +65,45 @@ def start_stub(world: dict, latency: float, workdir: Path) -> tuple[subprocess.P
 
 UNSPOOLED = ("import dataclasses, sys, auditor.audit as a\n"
              "run_audit = a.run_audit\n"
-             "a.run_audit = lambda plan, *args, **kw: run_audit(dataclasses.replace(plan, spool_above=10**9), *args, **kw)\n"
+             "a.run_audit = lambda plan, *args, **kw: run_audit(dataclasses.replace(plan, spool_above=10**9),\n"
+             "                                                  *args, **kw)\n"
              "from auditor.cli import main\n"
              "sys.exit(main(sys.argv[1:]))\n")
+
+
+def tree_pss_mb(root: int) -> float:
+    """Proportional memory of a process and its descendants, summed, in MB (Linux smaps_rollup).
+
+    RSS counts a page shared by a forked worker and the auditor (copy-on-write) once in each;
+    PSS splits it between them, so the sum is the memory the tree really occupies.
+    """
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+        except OSError:
+            continue
+    return total / 1024
+
+
+def tree_pids(root: int) -> set[int]:
+    """A process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [child for child, parent in parents.items() if parent == pid and child not in tree]
+    return tree
 
 
 def tree_rss_mb(root: int) -> float:
@@ -90,22 +127,33 @@ def tree_rss_mb(root: int) -> float:
     return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+LAST_PSS = [0.0]
+
+
 def timed(cmd: list[str]) -> tuple[float, float, float, int]:
-    """Wall seconds, the process tree's peak summed RSS (MB), the auditor's own peak RSS (MB) and its exit code."""
+    """Wall seconds, the process tree's peak summed RSS (MB), the auditor's own peak RSS (MB) and its exit code.
+
+    The tree's peak summed PSS (MB, sampled every 0.1 s) is kept in ``LAST_PSS``.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = [0.0]
+    peak = [0.0, 0.0]
     done = threading.Event()
 
     def sample() -> None:
+        n = 0
         while not done.wait(0.02):
             peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+            n += 1
+            if n % 5 == 0:
+                peak[1] = max(peak[1], tree_pss_mb(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     done.set()
     sampler.join()
+    LAST_PSS[0] = peak[1]
     return time.perf_counter() - start, peak[0], usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
@@ -170,7 +218,8 @@ def report(args: argparse.Namespace, work: Path, config: Path, url: str) -> None
           f"{verdicts(seq_results) == verdicts(par_results)}")
     print()
     print(f"{'tenants':>7} {'records':>7} {'requests':>8} {'wall s':>7} {'req/s':>6} {'ideal s':>7} "
-          f"{'x ideal':>7} {'x faster than naive':>19} {'tree peak MB':>12} {'auditor MB':>10}  variant")
+          f"{'x ideal':>7} {'x faster than naive':>19} {'tree peak MB':>12} {'tree PSS MB':>11} {'auditor MB':>10}  "
+          f"variant (load average {os.getloadavg()[0]:.1f})")
     for n in args.tenants:
         cfg = subset(config, n, work)
         for unspooled in ([False, True] if args.compare_unspooled else [False]):
@@ -181,8 +230,9 @@ def report(args: argparse.Namespace, work: Path, config: Path, url: str) -> None
             ideal = requests * args.latency / args.workers
             speedup = naive_per_record * records / seconds
             print(f"{n:>7} {records:>7} {requests:>8} {seconds:>7.1f} {requests / seconds:>6.0f} {ideal:>7.1f} "
-                  f"{seconds / ideal:>7.2f} {speedup:>19.1f} {tree:>12.0f} {own:>10.0f}  "
-                  f"{'results held in a list (before)' if unspooled else 'spooled'}", flush=True)
+                  f"{seconds / ideal:>7.2f} {speedup:>19.1f} {tree:>12.0f} {LAST_PSS[0]:>11.0f} {own:>10.0f}  "
+                  f"{'results held in a list (before)' if unspooled else 'spooled'} (load average "
+                  f"{os.getloadavg()[0]:.1f})", flush=True)
 
 
 if __name__ == "__main__":

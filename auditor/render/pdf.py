@@ -15,7 +15,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from auditor.redact import scrub
@@ -79,10 +81,11 @@ class LayoutProcess:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        # a file, not a pipe: the child's warnings can never block it; open as long as the child lives
+        # a file, not a pipe: the child's warnings can never block it (closed by close())
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115
         self._proc = subprocess.Popen([sys.executable, "-m", "auditor.render.pdf_child"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._errors, env=env)
+        self._broken = False
 
     def render(self, html: str, attachment: bytes | Callable[[], bytes] = b"") -> bytes:
         """The PDF of ``html``, with ``attachment`` (a results.json) embedded when given.
@@ -90,13 +93,22 @@ class LayoutProcess:
         A callable attachment is made only once the child has the HTML, so it is encoded while the child
         lays the document out.
         """
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self.send(html, attachment)
+        return self.receive()
+
+    def send(self, html: str, attachment: bytes | Callable[[], bytes] = b"") -> None:
+        """Hand the child one document; its PDF is read with :meth:`receive` (meanwhile others can be sent)."""
+        assert self._proc.stdin is not None
         try:
             write_frame(self._proc.stdin, html.encode("utf-8"))
             write_frame(self._proc.stdin, attachment() if callable(attachment) else attachment)
-            pdf = read_frame(self._proc.stdout)
         except BrokenPipeError:
-            pdf = None
+            self._broken = True
+
+    def receive(self) -> bytes:
+        """The PDF of the document last sent, or :class:`PdfError` saying why there is none."""
+        assert self._proc.stdout is not None
+        pdf = None if self._broken else read_frame(self._proc.stdout)
         if pdf is None:
             raise PdfError(scrub(f"the PDF could not be laid out: {self._why_it_ended()}"))
         if pdf.startswith(FAILED):
@@ -128,11 +140,42 @@ class LayoutProcess:
         self.close()
 
 
-def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions) -> Iterator[bytes]:
-    """The PDF report of each run, laid out one after another by one child process (per-tenant mail)."""
-    with LayoutProcess() as child:
+def layout_processes() -> int:
+    """How many layout children per-tenant mail uses: one per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions, processes: int | None = None) -> Iterator[bytes]:
+    """The PDF report of each run, in the order of ``runs`` (per-tenant mail: each run one tenant's records).
+
+    Laid out by one child process per core (``processes`` overrides), each a document at a time:
+    a tenant's PDF is a fresh WeasyPrint document of its own records only, as with one child, and
+    while the children lay out, this process builds the next documents' HTML. The children are
+    started as the first documents are sent, so a mail to few tenants starts few.
+    """
+    count = max(1, processes or layout_processes())
+    children: list[LayoutProcess] = []
+    busy: deque[LayoutProcess] = deque()  # children with a document in flight, oldest first
+    try:
         for run in runs:
-            yield child.render(report_pdf_html(run, options), lambda run=run: results_json(run, options))
+            if len(busy) == count:
+                child = busy.popleft()
+                yield child.receive()
+            elif len(children) < count:
+                child = LayoutProcess()
+                children.append(child)
+            else:
+                child = next(c for c in children if c not in busy)
+            child.send(report_pdf_html(run, options), partial(results_json, run, options))
+            busy.append(child)
+        while busy:
+            yield busy.popleft().receive()
+    finally:
+        for child in children:
+            child.close()
 
 
 class PdfRenderer:

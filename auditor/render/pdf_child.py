@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+from typing import IO, Any
 
 ATTACHMENT_NAME = "results.json"
 # tagged (structure tree, reading order, language, title): PDF/UA-1, so that screen readers can use it
@@ -28,9 +29,9 @@ def html_to_pdf(html: str, attachment: bytes | None = None) -> bytes:
     return write_pdf(lay_out(html), attachment)
 
 
-def lay_out(html: str):
+def lay_out(html: str) -> Any:  # a weasyprint.Document (WeasyPrint ships no type hints)
     """The laid-out WeasyPrint document (the slow part: the caller may prepare the attachment meanwhile)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # type: ignore[import-untyped]  # no type hints shipped
 
     _cache_page_references()
     for name in ("weasyprint", "fontTools"):
@@ -38,12 +39,13 @@ def lay_out(html: str):
     return HTML(string=html, base_url=None, url_fetcher=_no_fetching()).render(**PDF_OPTIONS)
 
 
-def write_pdf(document, attachment: bytes | None) -> bytes:
+def write_pdf(document: Any, attachment: bytes | None) -> bytes:
     from weasyprint import Attachment
 
     files = [Attachment(file_obj=io.BytesIO(attachment), name=ATTACHMENT_NAME, relationship="Data",
                         description="the audit's results (schema plenigo-stripe-audit/1)")] if attachment else []
-    return document.write_pdf(attachments=files, **PDF_OPTIONS)
+    pdf: bytes = document.write_pdf(attachments=files, **PDF_OPTIONS)
+    return pdf
 
 
 def _cache_page_references() -> None:
@@ -54,31 +56,33 @@ def _cache_page_references() -> None:
     strings and about 2 s of the layout. The cached tuple is rebuilt whenever a page is added.
     Only in this layout process; a pydyf without the property is left alone.
     """
-    import pydyf
+    import pydyf  # type: ignore[import-untyped]  # no type hints shipped
 
     original = getattr(pydyf.PDF, "page_references", None)
-    if not isinstance(original, property) or getattr(original.fget, "cached", False):
+    if not isinstance(original, property) or original.fget is None or getattr(original.fget, "cached", False):
         return
+    build = original.fget
 
-    def page_references(pdf) -> tuple:
+    def page_references(pdf: Any) -> tuple[Any, ...]:
         kids = len(pdf.pages["Kids"])
         cached = pdf.__dict__.get("_page_references_cache")
         if cached is None or cached[0] != kids:
-            cached = pdf.__dict__["_page_references_cache"] = (kids, original.fget(pdf))
-        return cached[1]
+            cached = pdf.__dict__["_page_references_cache"] = (kids, build(pdf))
+        references: tuple[Any, ...] = cached[1]
+        return references
 
     page_references.cached = True  # type: ignore[attr-defined]
     pydyf.PDF.page_references = property(page_references)
 
 
-def _no_fetching():
+def _no_fetching() -> Any:
     """Reports are self-contained: a fetcher that loads only data: URIs, so untrusted text can never fetch a URL."""
     try:
-        from weasyprint.urls import URLFetcher  # newer WeasyPrint: a fetcher object
+        from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]  # newer WeasyPrint: a fetcher object
     except ImportError:
         from weasyprint.urls import default_url_fetcher
 
-        def fetch(url: str, *args, **kwargs):
+        def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
             if not url.startswith("data:"):
                 raise ValueError(f"reports load no external resources ({url.split(':', 1)[0]}: refused)")
             return default_url_fetcher(url, *args, **kwargs)
@@ -91,7 +95,7 @@ FRAME = 8  # bytes of a big-endian length before each document
 FAILED = b"FAILED:"  # an answer that is an error message instead of a PDF
 
 
-def read_frame(stream) -> bytes | None:
+def read_frame(stream: IO[bytes]) -> bytes | None:
     head = stream.read(FRAME)
     if len(head) < FRAME:
         return None
@@ -100,7 +104,7 @@ def read_frame(stream) -> bytes | None:
     return data if len(data) == size else None  # cut short: the other side ended
 
 
-def write_frame(stream, data: bytes) -> None:
+def write_frame(stream: IO[bytes], data: bytes) -> None:
     stream.write(len(data).to_bytes(FRAME, "big") + data)
     stream.flush()
 

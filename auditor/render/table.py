@@ -89,15 +89,21 @@ class _View:
         self.color, self.width, self.show_pass = color, width, show_pass
 
     def render(self, run: RunResult) -> str:
-        records = sorted(run.records, key=record_order)
+        # a spooled run decodes one record at a time: only the listed ones are kept, the folded ones counted
+        # (sorting only the listed ones keeps their order: the sort is stable)
         shown: list[RecordResult] = []
-        folded: list[RecordResult] = []
-        for r in records:  # a waiver is always shown
+        folded = info_only = 0
+        for r in run.records:  # a waiver is always shown
             listed = self.show_pass or r.status is not RecordStatus.PASS or any(
                 c.status is CheckStatus.WAIVED for c in r.checks)
-            (shown if listed else folded).append(r)
+            if listed:
+                shown.append(r)
+            else:
+                folded += 1
+                info_only += any(c.status is CheckStatus.FAIL for c in r.checks)
+        shown.sort(key=record_order)
         parts = [self._record(r) for r in shown]
-        parts.append(self._folded(folded))
+        parts.append(self._folded(folded, info_only))
         parts.extend(self._wrap(_cell(n), "", "") for n in run.notices)
         parts.append(summary_line(run) + (" (offline: Stripe not asked)" if run.mode == "offline" else ""))
         return "\n\n".join(p for p in parts if p)
@@ -129,11 +135,10 @@ class _View:
             lines.append(self._paragraphs("fix: ", _cell(check.remediation, lines=True), pad))
         return lines
 
-    def _folded(self, records: list[RecordResult]) -> str:
+    def _folded(self, records: int, info: int) -> str:
         if not records:
             return ""
-        info = sum(1 for r in records if any(c.status is CheckStatus.FAIL for c in r.checks))
-        text = f"{len(records)} record{'s' if len(records) != 1 else ''} passed"
+        text = f"{records} record{'s' if records != 1 else ''} passed"
         if info:
             text += f" ({info} with info findings only)"
         return self._paint("PASS ", "green") + " " + text + "; --show-pass lists them"

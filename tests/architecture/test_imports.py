@@ -23,7 +23,9 @@ LAYOUT: dict[str, Path] = {
 
 DOMAIN = frozenset({"auditor.config", "auditor.evidence", "auditor.results", "auditor.redact"})
 RULES = "auditor.rules"
-ENGINE = ("auditor.collect", "auditor.evaluate", "auditor.audit", "auditor.parallel")
+# auditor.parallel (threads, forked workers, forked_map) imports nothing of the project: the engine and the
+# tenant loader share it, so it is a tool of both rather than a stage.
+ENGINE = ("auditor.collect", "auditor.evaluate", "auditor.audit")
 RENDERERS = ("auditor.render", "auditor.checklist")
 COMMANDS = ("auditor.commands", "auditor.cli", "auditor.app",  # the application layer and the edge
             "auditor.mail", "auditor.history", "auditor.waivers", "auditor.onboard")

@@ -131,12 +131,13 @@ def test_not_utf8_secret_folder_and_missing_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_tenants(bad)
     (tmp_path / "dir").mkdir()
-    folder = write(tmp_path, '[[tenants]]\ncompany_id = "X1"\n[tenants.live]\nsecret_key = { file = "dir" }\n', "f.toml")
+    folder = write(tmp_path, '[[tenants]]\ncompany_id = "X1"\n[tenants.live]\nsecret_key = { file = "dir" }\n',
+                   "f.toml")
     with pytest.raises(ConfigError, match="is a folder"):
         load_tenants(folder)
     with pytest.raises(ConfigError, match="no such file"):
         load_tenants(tmp_path / "nope.toml")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ConfigError, match="no \\*.toml"):
+    with pytest.raises(ConfigError, match=r"no \*\.toml"):
         load_tenants(empty)

@@ -85,7 +85,8 @@ def test_dev_stdin_held_open_by_a_silent_writer_is_refused_not_waited_for(tmp_pa
 
 def test_file_one_byte_over_the_cap_is_refused_and_one_at_the_cap_is_read(tmp_path) -> None:
     (tmp_path / "big").write_bytes(b"k" * (SECRET_FILE_LIMIT + 1))
-    with pytest.raises(ConfigError, match=f"field stage.secret_key: secret file big is larger than {SECRET_FILE_LIMIT}"):
+    expected = f"field stage.secret_key: secret file big is larger than {SECRET_FILE_LIMIT}"
+    with pytest.raises(ConfigError, match=expected):
         load_tenants(_tenant_file(tmp_path, "big"))
     (tmp_path / "atcap").write_bytes(b"k" * SECRET_FILE_LIMIT)
     tenant, = load_tenants(_tenant_file(tmp_path, "atcap"))
