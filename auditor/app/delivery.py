@@ -127,15 +127,15 @@ def _valid_contacts(tenants: list[Tenant]) -> tuple[list[Tenant], list[str]]:
 
 
 def _tenant_messages(run: RunResult, tenants: list[Tenant], sender: str) -> list[EmailMessage]:
-    """One message per tenant with a contact: only its own records, its own PDF (laid out by one child)."""
+    """One message per tenant with a contact: only its own records, its own sheet as PDF (a child per core)."""
     from auditor.mail import compose, tenant_run
     from auditor.render import RenderOptions
-    from auditor.render.pdf import pdfs_isolated
+    from auditor.render.pdf import pdfs_isolated, tenant_pdf_html
 
     mine = [(tenant, contact, tenant_run(run, tenant.company_id)) for tenant in tenants
             if (contact := tenant.contact)]
     mine = [(tenant, contact, own) for tenant, contact, own in mine if own.records]
-    pdfs = pdfs_isolated((own for _, _, own in mine), RenderOptions())
+    pdfs = pdfs_isolated((own for _, _, own in mine), RenderOptions(), html_of=tenant_pdf_html)
     try:
         return [compose(own, None, sender, [contact], pdf, heading=f"Stripe setup check for {tenant.name}")
                 for (tenant, contact, own), pdf in zip(mine, pdfs, strict=False)]

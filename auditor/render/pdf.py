@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from auditor.render.json import JsonRenderer
 from auditor.render.pdf_child import FAILED, read_frame, write_frame
 from auditor.render.templating import render_template, stylesheet
 from auditor.render.view import build_view
-from auditor.results import RunResult
+from auditor.results import CheckStatus, RunResult
 
 FULL_FIXES_UP_TO = 40  # records with findings; above, the steps to fix are printed once per rule
 FULL_MATRIX_UP_TO = 60  # clean tenants shown as matrix rows; above, they are listed compactly
@@ -57,6 +58,40 @@ def report_pdf_html(run: RunResult, options: RenderOptions) -> str:
         matrix_table_up_to=MATRIX_TABLE_UP_TO,
         evidence_header=evidence_header(),
         evidence_blocks=blocks,
+    )
+
+
+@dataclass(frozen=True)
+class RecordVerdict:
+    """One line of a tenant sheet's verdict table."""
+
+    environment: str
+    status: str
+    failing: str  # the failed rules' IDs, or "" for none
+    passed: int
+
+
+def tenant_pdf_html(run: RunResult, options: RenderOptions) -> str:
+    """The HTML of the PDF a tenant's contact receives: its records only, no fleet chapters.
+
+    One tenant needs its verdict per environment, each finding with its steps and what Stripe
+    answered; without the first screen, the by-rule chapter and the matrix it is a fraction of the
+    boxes of report.pdf to lay out (per-tenant mail lays out one of these per contact).
+    """
+    view = build_view(run, options.previous)
+    tenant = run.records[0].tenant if run.records else ""
+    verdicts = [RecordVerdict(r.environment, r.status.value,
+                              ", ".join(c.rule for c in r.checks if c.status is CheckStatus.FAIL),
+                              sum(c.status is CheckStatus.PASS for c in r.checks)) for r in run.records]
+    evidence = "\n".join(line for r in run.records for line in evidence_lines(evidence_row(r)))
+    return render_template(
+        "tenant_pdf.html.j2",
+        **common_context(view, options, "print"),
+        css=stylesheet("report.css", "print.css"),
+        heading=f"Stripe setup check for {tenant}",
+        verdicts=verdicts,
+        evidence_header=evidence_header(),
+        evidence=evidence,
     )
 
 
@@ -148,8 +183,12 @@ def layout_processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions, processes: int | None = None) -> Iterator[bytes]:
-    """The PDF report of each run, in the order of ``runs`` (per-tenant mail: each run one tenant's records).
+def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions, processes: int | None = None,
+                  html_of: Callable[[RunResult, RenderOptions], str] = report_pdf_html) -> Iterator[bytes]:
+    """The PDF of each run, in the order of ``runs`` (per-tenant mail: each run one tenant's records).
+
+    ``html_of`` makes each document's HTML: the report's by default, :func:`tenant_pdf_html` for the
+    sheet a tenant's contact receives.
 
     Laid out by one child process per core (``processes`` overrides), each a document at a time:
     a tenant's PDF is a fresh WeasyPrint document of its own records only, as with one child, and
@@ -169,7 +208,7 @@ def pdfs_isolated(runs: Iterable[RunResult], options: RenderOptions, processes: 
                 children.append(child)
             else:
                 child = next(c for c in children if c not in busy)
-            child.send(report_pdf_html(run, options), partial(results_json, run, options))
+            child.send(html_of(run, options), partial(results_json, run, options))
             busy.append(child)
         while busy:
             yield busy.popleft().receive()

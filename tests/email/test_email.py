@@ -175,6 +175,26 @@ def test_each_tenant_contact_sees_only_its_own_findings(tmp_path, smtp, capsys) 
         assert mine in pdf_text and other not in pdf_text  # its own report attached, laid out for it alone
 
 
+def test_a_tenant_contact_gets_its_own_sheet_tagged_with_its_own_results_attached(tmp_path, smtp, capsys) -> None:
+    """Not the fleet report cut down: the tenant's verdict per record, then what to fix, then what Stripe answered."""
+    controller, inbox = smtp
+    audit(tmp_path, controller, "--email-tenant-contacts", broken={"ALPHA000000000000001"})
+    sheets = {rcpts[0]: next(p.get_payload(decode=True) for p in parse(raw).walk()
+                             if p.get_content_type() == "application/pdf") for rcpts, raw in inbox.messages}
+    [alpha] = [pdf for contact, pdf in sheets.items() if "alpha" in contact]
+    reader = PdfReader(io.BytesIO(alpha))
+    first = reader.pages[0].extract_text()
+    assert first.lstrip().startswith("Stripe setup check for Alpha Media GmbH")
+    assert re.search(r"live\s+FAIL\s+KEY004", first) and re.search(r"stage\s+PASS\s+none", first)
+    assert "What to fix" in first and "HOW TO FIX" in first  # the heading is set in capitals
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "What Stripe answered" in text
+    assert "Tenants × environments" not in text and "By rule" not in text  # no fleet chapters for one tenant
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged, as report.pdf
+    attached = reader.attachments["results.json"][0].decode()
+    assert "ALPHA000000000000001" in attached and "BETA0000000000000002" not in attached
+
+
 def test_smtp_down_keeps_reports_and_history(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setattr("auditor.mail.time", SimpleNamespace(sleep=lambda s: None))  # this module's waits only
     config, _ = write_fleet(tmp_path)
