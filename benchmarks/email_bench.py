@@ -4,13 +4,16 @@ Builds a synthetic run of N tenants (tests/render/synthetic.py: about 70% of
 records pass, the rest fail in the usual ways), gives every tenant a contact,
 and does what `audit run --email-tenant-contacts` does after the audit: cut the
 run per tenant (``auditor.mail.tenant_run``), lay out each tenant's PDF
-(``auditor.render.pdf.pdfs_isolated``), compose each message and send them all
+(``auditor.render.pdf.pdfs_isolated`` with the tenant sheet, ``tenant_pdf_html``, as
+the product does; ``--sheet report`` lays out the fleet report's layout for one
+tenant instead, as before), compose each message and send them all
 to an aiosmtpd sink on loopback (a real SMTP conversation; the sink only
 counts what it receives). Prints the seconds of the PDF making and of the whole,
 for each number of layout processes asked for (the first is the default: one
 per core).
 
     .venv/bin/python benchmarks/email_bench.py --tenants 1000 --processes 0 1
+    .venv/bin/python benchmarks/email_bench.py --tenants 200 --sheet tenant report
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from aiosmtpd.controller import Controller
 
 from auditor.mail import SmtpSettings, compose, send, tenant_run
 from auditor.render import RenderOptions
-from auditor.render.pdf import layout_processes, pdfs_isolated
+from auditor.render.pdf import layout_processes, pdfs_isolated, report_pdf_html, tenant_pdf_html
 from auditor.results import RunResult
 from tests.render.synthetic import fleet
 
@@ -62,18 +65,21 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_pdfs(runs: list[RunResult], processes: int) -> Iterator[bytes]:
-    with closing(pdfs_isolated(runs, RenderOptions(), processes=processes)) as pdfs:
+SHEETS = {"tenant": tenant_pdf_html, "report": report_pdf_html}
+
+
+def timed_pdfs(runs: list[RunResult], processes: int, sheet: str) -> Iterator[bytes]:
+    with closing(pdfs_isolated(runs, RenderOptions(), processes=processes, html_of=SHEETS[sheet])) as pdfs:
         yield from pdfs
 
 
-def one_round(run: RunResult, processes: int, port: int, sink: Sink) -> tuple[float, float, float, int]:
+def one_round(run: RunResult, processes: int, sheet: str, port: int, sink: Sink) -> tuple[float, float, float, int]:
     """Seconds to make the PDFs, seconds for the whole (cut, PDFs, compose, send), PDF MB, messages sent."""
     start = time.perf_counter()
     companies = list(dict.fromkeys(r.company_id for r in run.records))
     owns = [tenant_run(run, cid) for cid in companies]
     pdf_start = time.perf_counter()
-    pdfs = list(timed_pdfs(owns, processes))
+    pdfs = list(timed_pdfs(owns, processes, sheet))
     pdf_seconds = time.perf_counter() - pdf_start
     messages = [compose(own, None, "audit@plenigo.test", [f"pay@{cid.lower()}.test"], pdf,
                         heading=f"Stripe setup check for {own.records[0].tenant}")
@@ -91,6 +97,8 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--processes", type=int, nargs="+", default=[0],
                         help="layout processes for each round (0: the default, one per core)")
+    parser.add_argument("--sheet", choices=sorted(SHEETS), nargs="+", default=["tenant"],
+                        help="what each tenant's PDF is: its own sheet (the product), or the report's layout")
     args = parser.parse_args()
     run = fleet(args.tenants)
     sink = Sink()
@@ -99,11 +107,12 @@ def main() -> None:
     try:
         print(f"{args.tenants} tenants, {len(run.records)} records, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f}")
-        for processes in args.processes:
+        for sheet, processes in [(sheet, p) for p in args.processes for sheet in args.sheet]:
             count = processes or layout_processes()
             cpu = children_cpu()
-            pdf_s, whole_s, size, sent = one_round(run, count, controller.port, sink)
-            print(f"layout processes {count}: PDFs {pdf_s:.1f} s ({pdf_s / args.tenants:.3f} s a tenant), "
+            pdf_s, whole_s, size, sent = one_round(run, count, sheet, controller.port, sink)
+            print(f"{sheet} sheet, layout processes {count}: "
+                  f"PDFs {pdf_s:.1f} s ({pdf_s / args.tenants:.3f} s a tenant), "
                   f"whole mailing {whole_s:.1f} s, {sent} messages sent, PDFs {size:.1f} MB, "
                   f"layout CPU {children_cpu() - cpu:.1f} s", flush=True)
     finally:
