@@ -27,9 +27,9 @@ F = TypeVar("F", bound=Callable[[Any], Outcome])
 
 REGISTRY: dict[str, Rule] = {}
 
-_ID = re.compile(r"^(ACC|KEY|WH|TEN)[0-9]{3}$")
-_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_ID = re.compile(r"(ACC|KEY|WH|TEN)[0-9]{3}")  # fullmatch: `$` would let a final newline pass
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class RuleDefinitionError(ValueError):
@@ -97,11 +97,11 @@ def metadata_problems(entry: Rule, registered: typing.Iterable[Rule] = ()) -> li
 
 def _identity_problems(entry: Rule, others: list[Rule]) -> list[str]:
     problems = []
-    if not _ID.match(entry.id):
+    if not _ID.fullmatch(entry.id):
         problems.append(f"the ID {entry.id!r} is not ACC, KEY, WH or TEN followed by 3 digits")
     if any(r.id == entry.id for r in others):
         problems.append(f"the ID {entry.id} is defined twice")
-    if not _SLUG.match(entry.slug):
+    if not _SLUG.fullmatch(entry.slug):
         problems.append(f"the slug {entry.slug!r} is not lower-case words joined by hyphens")
     clash = next((r.id for r in others if r.slug == entry.slug), None)
     if clash:
@@ -131,14 +131,25 @@ def _kind_problems(entry: Rule) -> list[str]:
     return problems
 
 
+def _placeholders(template: str) -> set[str]:
+    """Every field a template formats, those nested in a format spec too (``{x:>{width}}`` uses width)."""
+    used: set[str] = set()
+    for _, name, spec, _ in string.Formatter().parse(template):
+        if name is not None:
+            used.add(name)
+        if spec:
+            used |= _placeholders(spec)
+    return used
+
+
 def _text_problems(entry: Rule) -> list[str]:
     problems = [f"its {name} is empty" for name in ("title", "checks", "why", "remediation")
                 if not str(getattr(entry, name)).strip()]
     try:
-        used = {name for _, name, _, _ in string.Formatter().parse(entry.remediation) if name is not None}
+        used = _placeholders(entry.remediation)
     except ValueError as exc:
         return problems + [f"its remediation is not a valid template ({exc})"]
-    odd = sorted(n for n in used if not _NAME.match(n))
+    odd = sorted(n for n in used if not _NAME.fullmatch(n))
     if odd:
         problems.append(f"its remediation has placeholders that are not plain names: {odd}")
     unknown = sorted(used - ENGINE_PLACEHOLDERS - entry.fills - set(odd))

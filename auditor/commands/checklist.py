@@ -27,7 +27,7 @@ from auditor.render.table import use_color
 @click.option("--tenant", "company_id", required=True, metavar="COMPANY_ID", help="The tenant to check.")
 @click.option("--env", "env", required=True, type=click.Choice(["live", "stage"]), help="The record to check.")
 @config_option
-@formats_option("checklist", "table")
+@formats_option("checklist")
 @output_option
 @stripe_options
 @waivers_option("Accepted exceptions; a waived critical item still blocks READY unless --accept-waived.")

@@ -78,14 +78,18 @@ output_option: Decorator[Any] = click.option(
     help="Folder for the report files (results.json, report.html, ...).")
 
 
-def formats_option(command: str, default: str) -> Decorator[Any]:
+# What ``--format`` is when it is not given, or given empty (``--format ""``): each command's own.
+DEFAULT_FORMAT: dict[str, str] = {"run": "table", "report": "html", "checklist": "table"}
+
+
+def formats_option(command: str) -> Decorator[Any]:
     """``--format`` with the choices :data:`auditor.render.FORMATS` gives ``command``."""
-    return click.option("--format", "formats", multiple=True, default=[default], show_default=True,
+    return click.option("--format", "formats", multiple=True, default=[DEFAULT_FORMAT[command]], show_default=True,
                         metavar="FORMAT[,FORMAT...]", help=f"Output formats: {', '.join(formats_for(command))}.")
 
 
 def parse_formats(values: Iterable[str], command: str) -> tuple[str, ...]:
-    """``--format table,json --format html`` → ("table", "json", "html"), each one ``command`` offers."""
+    """``--format table,json --format html`` → ("table", "json", "html"); none given: the command's default."""
     allowed = formats_for(command)
     chosen: list[str] = []
     for value in values:
@@ -97,7 +101,7 @@ def parse_formats(values: Iterable[str], command: str) -> tuple[str, ...]:
                                          param_hint="--format")
             if name not in chosen:
                 chosen.append(name)
-    return tuple(chosen) or (allowed[0],)
+    return tuple(chosen) or (DEFAULT_FORMAT[command],)
 
 
 def severity_choice() -> click.Choice[str]:

@@ -12,7 +12,7 @@ from auditor.commands.common import ClickOutput, app_errors, formats_option, out
 
 @click.command("report")
 @click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
-@formats_option("report", "html")
+@formats_option("report")
 @output_option
 @click.option("--previous", type=click.Path(path_type=Path, dir_okay=False), metavar="OLD.json",
               help="An earlier results.json: the report shows what changed since.")

@@ -34,7 +34,7 @@ from auditor.rules.base import Settings
 @click.option("--env", "env", type=click.Choice(["stage", "live", "both"]), default="both", show_default=True,
               help="Which records to audit.")
 @config_option
-@formats_option("run", "table")
+@formats_option("run")
 @output_option
 @click.option("--offline", is_flag=True, help="Do not ask Stripe: only the record, tenant and fleet rules run.")
 @click.option("--fail-on", type=severity_choice(), default="low", show_default=True,

@@ -1,4 +1,4 @@
-"""Renderers: one module per output format, each behind the small interface below.
+"""Renderers: one module per output format, each behind the small interface of :mod:`auditor.render.interface`.
 
 :data:`FORMATS` is the one list of formats: each entry says where the format
 goes (a file name, or standard output), which commands offer it and which
@@ -13,28 +13,11 @@ rendered again without Stripe. Renderer modules are imported only when used
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
 
-if TYPE_CHECKING:  # pydantic is imported by whoever renders, not by whoever lists the formats
-    from auditor.results import RunResult
+from auditor.render.interface import Renderer, RenderOptions
 
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """What a renderer may need beyond the results."""
-
-    previous: RunResult | None = None  # an earlier run, for the "changes" section
-    color: bool = False
-    title: str = "plenigo Stripe compliance audit"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Renderer(Protocol):
-    name: str
-    filename: str | None  # None: written to standard output
-
-    def render(self, run: RunResult, options: RenderOptions) -> bytes: ...
+__all__ = ["FORMATS", "Format", "RenderOptions", "Renderer", "formats_for", "get_renderer"]
 
 
 @dataclass(frozen=True)

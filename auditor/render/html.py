@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.render import RenderOptions, html_fragments
+import auditor.render.html_fragments as html_fragments
 from auditor.render.charts import status_by_environment, top_rules
 from auditor.render.evidence_table import evidence_row
+from auditor.render.interface import RenderOptions
 from auditor.render.templating import TIME_FORMAT, render_bytes, stylesheet
 from auditor.render.triage import Triage, build_triage
 from auditor.render.view import ReportView, build_view

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.redact import scrub
-from auditor.render import RenderOptions
+from auditor.render.interface import RenderOptions
 from auditor.results import RunResult
 
 

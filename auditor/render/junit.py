@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from auditor.redact import scrub
-from auditor.render import RenderOptions
+from auditor.render.interface import RenderOptions
 from auditor.results import CheckStatus, RunResult, Severity
 
 

@@ -22,9 +22,9 @@ from functools import partial
 from pathlib import Path
 
 from auditor.redact import scrub
-from auditor.render import RenderOptions
 from auditor.render.evidence_table import evidence_header, evidence_lines, evidence_row
 from auditor.render.html import common_context
+from auditor.render.interface import RenderOptions
 from auditor.render.json import JsonRenderer
 from auditor.render.pdf_child import FAILED, read_frame, write_frame
 from auditor.render.templating import render_template, stylesheet

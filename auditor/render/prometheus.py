@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from auditor.redact import scrub
-from auditor.render import RenderOptions
+from auditor.render.interface import RenderOptions
 from auditor.results import CheckStatus, RecordStatus, RunResult, Severity
 
 PREFIX = "plenigo_stripe_audit_"

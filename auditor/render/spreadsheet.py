@@ -12,7 +12,7 @@ import csv
 import io
 
 from auditor.redact import scrub
-from auditor.render import RenderOptions
+from auditor.render.interface import RenderOptions
 from auditor.results import RunResult
 
 COLUMNS = ["company_id", "tenant", "environment", "record_status", "rule", "slug", "severity", "status", "message",

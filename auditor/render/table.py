@@ -21,7 +21,7 @@ import click
 
 from auditor.changes import compare
 from auditor.redact import scrub
-from auditor.render import RenderOptions
+from auditor.render.interface import RenderOptions
 from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult, Severity
 from auditor.terminal import visible
 

@@ -9,6 +9,7 @@ module level and inside functions: a function-level import only postpones a cycl
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -68,11 +69,31 @@ def _import_nodes(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
         stack.extend(ast.iter_child_nodes(node))
 
 
+# "auditor.render.table:TableRenderer": a lazy registry's entry, imported by name (importlib) when it is used.
+_LAZY_ENTRY = re.compile(r"^(auditor(?:\.[A-Za-z_]\w*)+):[A-Za-z_]\w*$")
+
+
+def _lazy_names(tree: ast.AST) -> Iterable[str]:
+    """Modules imported by name: ``importlib.import_module("x")`` and registry entries ``"x:attr"``.
+
+    The format registry and the command table import their modules with ``importlib``; such an
+    import postpones a cycle as a function-level import does, so it counts as the module's own import.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (m := _LAZY_ENTRY.match(node.value)):
+            yield m.group(1)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in (
+                "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            yield node.args[0].value
+
+
 def imported_names(module: str, path: Path) -> set[str]:
     """The absolute names a module imports: ``from .x import y`` gives ``<package>.x`` and ``<package>.x.y``."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    names: set[str] = set()
-    for node in _import_nodes(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set(_lazy_names(tree))
+    for node in _import_nodes(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
             continue
@@ -172,7 +193,6 @@ def application_violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
 # --- the project -------------------------------------------------------------------------------------------------
 
 GRAPH = import_graph()
-
 
 def test_the_graph_covers_the_installed_package() -> None:
     """Guards the checks below against an empty or misread graph (which would pass them all)."""
@@ -278,3 +298,26 @@ def test_upward_imports_of_the_engine_and_the_application_layer_are_reported() -
     graph = {"auditor.audit": {"auditor.render.json", "auditor.rules"}, "auditor.app.fleet": {"auditor.commands.run"}}
     assert engine_violations(graph) == ["auditor.audit -> auditor.render.json"]
     assert application_violations(graph) == ["auditor.app.fleet -> auditor.commands.run"]
+
+
+def test_imports_by_name_count(tmp_path: Path) -> None:
+    """A registry's "module:attr" entries and importlib.import_module("...") are imports of that module."""
+    package = tmp_path / "auditor"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "registry.py").write_text(
+        "import importlib\nENTRIES = {'a': 'auditor.plugin:Plugin'}\n"
+        "def load(name):\n    module, _, attr = ENTRIES[name].partition(':')\n"
+        "    return getattr(importlib.import_module(module), attr)\n"
+        "def other():\n    return importlib.import_module('auditor.other')\n")
+    (package / "plugin.py").write_text("from auditor.registry import ENTRIES\nclass Plugin: ...\n")
+    (package / "other.py").write_text("")
+    graph = import_graph({"auditor": package})
+    assert graph["auditor.registry"] == {"auditor.plugin", "auditor.other"}
+    assert find_cycle(graph) == ["auditor.plugin", "auditor.registry", "auditor.plugin"]
+
+
+def test_the_lazy_tables_are_read() -> None:
+    """The format registry and the command table are edges of the graph (their modules are imported by name)."""
+    assert {"auditor.render.table", "auditor.render.pdf"} <= GRAPH["auditor.render"]
+    assert {"auditor.commands.run", "auditor.commands.report"} <= GRAPH["auditor.cli"]

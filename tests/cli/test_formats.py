@@ -6,6 +6,7 @@ import pytest
 
 from auditor.app.checklist import _RENDER
 from auditor.cli import main
+from auditor.commands.common import DEFAULT_FORMAT, parse_formats
 from auditor.render import FORMATS, formats_for, get_renderer
 
 
@@ -37,3 +38,16 @@ def test_what_each_command_offers() -> None:
     assert formats_for("run") == ("table", "json", "html", "pdf", "junit", "csv", "prometheus")
     assert set(formats_for("report")) == {"html", "pdf", "junit", "json", "table", "prometheus"}
     assert set(formats_for("checklist")) == {"table", "html", "pdf", "json"}
+
+
+@pytest.mark.parametrize(("command", "default"), [("run", "table"), ("report", "html"), ("checklist", "table")])
+@pytest.mark.parametrize("given", ["", ",", " , "])
+def test_an_empty_format_list_means_the_commands_own_default(command, default, given) -> None:
+    """``audit report r.json --format ""`` writes report.html, as before the registry (not the registry's first)."""
+    assert parse_formats([given], command) == (default,)
+
+
+def test_help_shows_the_default_that_an_empty_list_gets(capsys) -> None:
+    for command, default in DEFAULT_FORMAT.items():
+        assert main([command, "--help"]) == 0
+        assert f"[default: {default}]" in capsys.readouterr().out

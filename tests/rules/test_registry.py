@@ -77,6 +77,10 @@ def test_the_context_a_rule_reads_comes_from_its_argument_type() -> None:
     ({"remediation": "Fix {thing} in {mode}.", "fills": ("thing", "mode")}, "its fills ['mode'] would replace"),
     ({"mode_bound": True}, "handles_errors and mode_bound are for Stripe rules only"),
     ({"source": Source.STRIPE}, "a Stripe rule reads a Stripe context"),
+    ({"id": "WH099\n"}, "the ID 'WH099\\n' is not ACC, KEY, WH or TEN"),  # `$` matches before a final newline
+    ({"slug": "a-good-rule\n"}, "the slug 'a-good-rule\\n' is not lower-case"),
+    ({"remediation": "Fix {thing:>{width}}."}, "its remediation uses {width}, which neither"),  # a nested field
+    ({"remediation": "Fix {thing!r:{x.y}}."}, "placeholders that are not plain names: ['x.y']"),
 ])
 def test_bad_metadata_fails_naming_the_rule_and_the_problem(changes: dict[str, Any], words: str) -> None:
     message = _problem(**changes)
