@@ -11,9 +11,11 @@ import hashlib
 import re
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from auditor.atomic import write_text_atomic
 from auditor.config import Record, Tenant
-from auditor.evidence import RecordEvidence
+from auditor.evidence import ErrorKind, FetchError, RecordEvidence
 from auditor.redact import scrub, scrub_model
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -45,4 +47,25 @@ class SavedEvidenceSource:
         if not path.exists():
             return RecordEvidence(company_id=tenant.company_id, environment=env,
                                   not_asked=f"no saved evidence for this record in {self.directory}")
-        return scrub_model(RecordEvidence.model_validate_json(path.read_text(encoding="utf-8")))
+        try:
+            return scrub_model(RecordEvidence.model_validate_json(path.read_text(encoding="utf-8")))
+        except ValidationError as exc:  # its own words only: pydantic's would echo the file's values
+            return self._unreadable(tenant, env, f"{path.name} is not saved evidence ({_first_problem(exc)})")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            why = getattr(exc, "strerror", None) or ("not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not JSON")
+            return self._unreadable(tenant, env, f"{path.name} cannot be read ({why})")
+
+    @staticmethod
+    def _unreadable(tenant: Tenant, environment: str, message: str) -> RecordEvidence:
+        """A saved file that cannot be read is this record's error (every Stripe rule), never a traceback."""
+        error = FetchError(kind=ErrorKind.INVALID_RESPONSE, message=f"the saved evidence file {message}")
+        return RecordEvidence(company_id=tenant.company_id, environment=environment, account_error=error,
+                              webhook_endpoints_error=error, failed_events_error=error)
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """Where the first problem is and what it is, without the value found there (it may hold a secret)."""
+    error = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in error.get("loc", ())) or "the top level"
+    more = f", and {exc.error_count() - 1} more" if exc.error_count() > 1 else ""
+    return f"{where}: {error.get('msg', 'invalid')}{more}"
