@@ -1,9 +1,9 @@
 """What the compliance email shows: the first screen of the report, short enough to read above the fold.
 
-The email is read on a phone between meetings: counts by status and severity, what
-changed, the few actions that fix the most, the errors by cause, then at most
-:data:`EMAIL_ROWS` rows per list with "and N more" pointing at the attached PDF or
-the published report (``--report-url``). Every row carries its severity.
+The email is read on a phone between meetings: counts by status and severity, the few
+actions that fix the most, the errors by cause, what changed (one row per record, a few
+per kind), then at most :data:`EMAIL_ROWS` rows per list with "and N more" pointing at the
+attached PDF or the published report (``--report-url``). Every row carries its severity.
 """
 
 from __future__ import annotations
