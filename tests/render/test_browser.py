@@ -148,3 +148,23 @@ def test_the_evidence_table_is_readable_at_1280_px(browser, page) -> None:
         "return [row.cells[0].querySelector('code').getClientRects().length,"
         "        row.cells[2].querySelector('code').getClientRects().length];")
     assert min(widths) > 30 and heights == [1, 1]
+
+
+def test_every_link_of_a_report_with_changes_leads_somewhere(browser, fleet_run, tmp_path) -> None:
+    """With a previous run the first screen lists resolved findings and new errors: no link points at nothing."""
+    path = tmp_path / "report.html"
+    previous = synthetic.fleet(120, seed=8)
+    path.write_bytes(get_renderer("html").render(fleet_run, RenderOptions(previous=previous)))
+    browser.get(path.as_uri())
+    dead = browser.execute_script(
+        "return Array.prototype.filter.call(document.querySelectorAll('a[href^=\"#\"]'), function (a) {"
+        "  return !document.getElementById(decodeURIComponent(a.hash.slice(1))); })"
+        ".map(function (a) { return a.hash + ' ' + a.textContent; });")
+    changes = browser.find_element(By.CSS_SELECTOR, "table.changes")
+    assert "resolved" in changes.text and "new error" in changes.text  # the cases that linked nowhere
+    assert dead == []
+    resolved = [row for row in changes.find_elements(By.CSS_SELECTOR, "tr") if "resolved" in row.text]
+    link = next(a for row in resolved for a in row.find_elements(By.CSS_SELECTOR, "a[href*='PLENIGOFLEET0']"))
+    target = link.get_attribute("href").split("#", 1)[1]
+    link.click()  # a resolved record that still has findings: its section, one click away
+    WebDriverWait(browser, WAIT).until(lambda d: -2 <= _top_of(d, target) <= 60)
