@@ -13,7 +13,7 @@ from typing import Any
 
 from auditor.changes import Change, Changes
 from auditor.render.charts import SEVERITY_COLORS
-from auditor.render.ranking import worst_first
+from auditor.render.ranking import has_findings, worst_first
 from auditor.render.rule_order import rule_ranges
 from auditor.render.templating import when
 from auditor.render.triage import build_triage, plural, record_anchor
@@ -49,13 +49,14 @@ class ChangeRow:
     environment: str
     rules: str
     message: str
+    linked: bool = True  # the report has a section for the record (a resolved one that now passes has none)
 
     @property
     def anchor(self) -> str:
         return record_anchor(self.company_id, self.environment)
 
 
-def change_rows(changes: list[Change]) -> list[ChangeRow]:
+def change_rows(changes: list[Change], sections: frozenset[str] = frozenset()) -> list[ChangeRow]:
     """One row per record, most severe first: a 403 stops eight checks at once, and that is one row, not eight."""
     by_record: dict[tuple[str, str], list[Change]] = {}
     for change in changes:  # compare() lists them most severe first, so a record's first change is its worst
@@ -66,16 +67,18 @@ def change_rows(changes: list[Change]) -> list[ChangeRow]:
         others = len({c.message for c in group}) - 1
         message = worst.message + (f" (and {plural(others, 'other finding')})" if others else "")
         rows.append(ChangeRow(worst.severity, worst.tenant, worst.company_id, worst.environment,
-                              rule_ranges([c.rule for c in group]), message))
+                              rule_ranges([c.rule for c in group]), message,
+                              record_anchor(worst.company_id, worst.environment) in sections))
     return rows
 
 
-def change_lists(changes: Changes | None) -> list[tuple[str, int, list[ChangeRow]]]:
+def change_lists(changes: Changes | None, run: RunResult) -> list[tuple[str, int, list[ChangeRow]]]:
     """(title, findings, rows per record) for new failures, new errors and resolved findings, news first."""
     if changes is None:
         return []
+    sections = frozenset(record_anchor(r.company_id, r.environment) for r in run.records if has_findings(r))
     kinds = [("New failures", changes.new_failures), ("New errors", changes.new_errors), ("Resolved", changes.resolved)]
-    return [(title, len(items), change_rows(items)) for title, items in kinds if items]
+    return [(title, len(items), change_rows(items, sections)) for title, items in kinds if items]
 
 
 def _worst(checks: list[CheckResult]) -> str:
@@ -100,7 +103,7 @@ def email_context(run: RunResult, changes: Changes | None, heading: str, attache
     """The context of email.html.j2 and email.txt.j2."""
     rows = [email_row(r) for r in worst_first(run.records) if r.status is not RecordStatus.PASS]
     waived = [(r, c) for r in run.records for c in r.checks if c.status is CheckStatus.WAIVED]
-    return dict(run=run, changes=changes, change_lists=change_lists(changes), heading=heading,
+    return dict(run=run, changes=changes, change_lists=change_lists(changes, run), heading=heading,
                 generated=when(run.generated_at), triage=build_triage(run), rows=rows, waived=waived, limit=limit,
                 change_limit=change_limit, report_url=report_url, where=where_text(attached, report_url),
                 colors=SEVERITY_COLORS)

@@ -572,3 +572,17 @@ def test_email_changes_are_one_row_per_record_and_capped(tmp_path) -> None:
     assert len(rows) == len(set(rows)) == CHANGE_ROWS
     assert f"… and {len(records) - CHANGE_ROWS} more records with new errors in" in errors
     assert "WH002–009" in errors
+
+
+def test_email_links_only_to_records_the_report_shows(tmp_path) -> None:
+    """--report-url rows link to the record's findings; a resolved record that now passes has none to link to."""
+    from tests.render import synthetic
+
+    page, changes = _changed_fleet_email(tmp_path)
+    html = page.read_text("utf-8")
+    shown = {f"{r.company_id}-{r.environment}" for r in synthetic.fleet(300).records
+             if r.status.value != "pass" or any(c.status.value in ("fail", "waived") for c in r.checks)}
+    anchors = re.findall(r'report\.html#(T\d+PLENIGOFLEET0-(?:stage|live))"', html)
+    assert anchors and set(anchors) <= shown
+    resolved = html[html.index("Resolved ("):html.index("Records with findings")]
+    assert 0 < resolved.count('report.html#T') < resolved.count("<tr>")  # some resolved records now pass
