@@ -578,7 +578,7 @@ def test_email_links_only_to_records_the_report_shows(tmp_path) -> None:
     """--report-url rows link to the record's findings; a resolved record that now passes has none to link to."""
     from tests.render import synthetic
 
-    page, changes = _changed_fleet_email(tmp_path)
+    page, _ = _changed_fleet_email(tmp_path)
     html = page.read_text("utf-8")
     shown = {f"{r.company_id}-{r.environment}" for r in synthetic.fleet(300).records
              if r.status.value != "pass" or any(c.status.value in ("fail", "waived") for c in r.checks)}
