@@ -168,3 +168,17 @@ def test_every_link_of_a_report_with_changes_leads_somewhere(browser, fleet_run,
     target = link.get_attribute("href").split("#", 1)[1]
     link.click()  # a resolved record that still has findings: its section, one click away
     WebDriverWait(browser, WAIT).until(lambda d: -2 <= _top_of(d, target) <= 60)
+
+
+def test_and_n_more_of_a_cause_shows_every_record_that_could_not_be_audited(browser, page, fleet_run) -> None:
+    """The first screen names 8 records of a cause; "… and N more" leads to all of them, filtered."""
+    browser.get(page)
+    more = browser.find_element(By.CSS_SELECTOR, ".cause-records a[href*='status=error']")
+    errored = [r for r in fleet_run.records if r.status.value == "error"]
+    assert more.text == f"… and {len(errored) - 8} more"
+    more.click()
+    WebDriverWait(browser, WAIT).until(lambda d: "status=error" in d.current_url and d.find_element(
+        By.ID, "filter-count").text)
+    shown = _visible(browser, "section.record")
+    assert {s.get_attribute("id") for s in shown} == {f"{r.company_id}-{r.environment}" for r in errored}
+    assert -2 <= _top_of(browser, "findings") <= 60
