@@ -182,3 +182,17 @@ def test_and_n_more_of_a_cause_shows_every_record_that_could_not_be_audited(brow
     shown = _visible(browser, "section.record")
     assert {s.get_attribute("id") for s in shown} == {f"{r.company_id}-{r.environment}" for r in errored}
     assert -2 <= _top_of(browser, "findings") <= 60
+
+
+def test_the_changes_table_keeps_rule_and_environment_whole_at_1280_px(browser, fleet_run, tmp_path) -> None:
+    """A rule ID or "stage" broken over two lines ("WH00" / "3") cannot be read or searched."""
+    path = tmp_path / "report.html"
+    path.write_bytes(get_renderer("html").render(fleet_run, RenderOptions(previous=synthetic.fleet(120, seed=8))))
+    browser.get(path.as_uri())
+    lines = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('table.changes tbody tr'), function (tr) {"
+        "  if (tr.cells.length < 6) return [1, 1, 1];"
+        "  return [0, 2, 4].map(function (i) { var r = document.createRange(); r.selectNodeContents(tr.cells[i]);"
+        "    var tops = Array.prototype.map.call(r.getClientRects(), function (q) { return Math.round(q.top); });"
+        "    return new Set(tops).size; }); });")
+    assert lines and all(row == [1, 1, 1] for row in lines), lines[:5]

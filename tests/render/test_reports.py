@@ -406,3 +406,21 @@ def test_counts_in_prose_agree_in_number_and_never_say_zero_records() -> None:
         assert " 0 records" not in text
     assert "enabled · 1 event · live" in _visible_text(html)  # the merchant's own endpoint with one event
     assert re.search(r"WH008 endpoint-unique · \d+ waived", _visible_text(fleet))
+
+
+def test_many_changes_leave_the_first_screen_one_screen() -> None:
+    """A run compared with a very different one (some 750 changes): 10 per kind on the first screen, after the
+    causes; every change still in report.html, folded just below."""
+    from auditor.changes import compare
+
+    run, previous = synthetic.fleet(500), synthetic.fleet(500, seed=8)
+    html = get_renderer("html").render(run, RenderOptions(previous=previous)).decode("utf-8")
+    fold = html.index('<details class="changes-rest" id="changes-rest">')
+    first, folded = html[:fold], html[fold:html.index("</details>", fold)]
+    assert first.index("Could not be audited") < first.index("Changes since the previous run")
+    kinds = re.findall(r'<span class="st st-(fail|error|pass)">', first)
+    assert 0 < max(kinds.count(k) for k in ("fail", "error", "pass")) <= 10
+    assert re.search(r"… and [\d,]+ more new failures \(<a href=\"#changes-rest\">all changes</a>\)", first)
+    changes = compare(previous, run)
+    total = len(changes.new_failures) + len(changes.new_errors) + len(changes.resolved)
+    assert len(re.findall(r'<span class="st st-(?:fail|error|pass)">', folded)) == total > 500
