@@ -30,6 +30,9 @@ def common_context(view: ReportView, options: RenderOptions, medium: str) -> dic
     }
 
 
+CHANGES_SHOWN = 10  # changes per kind on the first screen; all of them are folded just below it
+
+
 def _chart_rules(triage: Triage, limit: int = 8) -> list[tuple[str, str, int, str]]:
     """The most frequently failing rules, each with its severity (the bar's colour)."""
     failing = sorted((g for g in triage.rules if g.failing), key=lambda g: (-len(g.failing), g.rule))[:limit]
@@ -53,7 +56,7 @@ def report_html(run: RunResult, options: RenderOptions) -> bytes:
     view = build_view(run, options.previous)
     return render_bytes(
         "report.html.j2",
-        **common_context(view, options, "screen"),
+        **{**common_context(view, options, "screen"), "changes_limit": CHANGES_SHOWN},
         css=stylesheet("report.css", "screen.css"),
         filter_rules=filter_rules(view),
         fragments=html_fragments,

@@ -100,7 +100,7 @@ def _endpoints(row: EvidenceRow) -> str:
         return "none"
     out = []
     for w in row.endpoints:
-        events = "all events (*)" if w.wildcard else f"{w.events} events"
+        events = "all events (*)" if w.wildcard else plural(w.events, "event")
         mode = "?" if w.livemode is None else ("live" if w.livemode else "test")
         description = f" · “{_e(w.description)}”" if w.description else ""
         out.append(f'<p class="ep"><code>{_e(w.url)}</code> · {_e(w.status)} · {_e(events)} · {mode}{description}</p>')

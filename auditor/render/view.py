@@ -8,6 +8,7 @@ the evidence rows are in ``evidence_table``, the screen's markup in ``html_fragm
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from auditor.changes import Changes, compare
 from auditor.render.findings import RecordView, record_view
 from auditor.render.matrix import ENVIRONMENTS, MatrixRow, matrix
 from auditor.render.ranking import has_findings, ranks_of, worst_first
+from auditor.render.triage import record_anchor, rule_anchor
 from auditor.render.verdict import Verdict, verdict
 from auditor.results import CheckStatus, RecordStatus, RunResult
 
@@ -61,6 +63,18 @@ class ReportView:
     @property
     def clean_records(self) -> int:
         return len(self.run.records) - len(self.records)
+
+    @functools.cached_property
+    def anchors(self) -> frozenset[str]:
+        """The ids report.html has for records and rules: a change links only where there is something to see
+        (a resolved record that now passes has no findings, a rule that only errored no by-rule entry)."""
+        records = {record_anchor(rv.record.company_id, rv.record.environment) for rv in self.records}
+        return frozenset(records | {rule_anchor(rule) for rule in self.listed_rules})
+
+    @functools.cached_property
+    def listed_rules(self) -> frozenset[str]:
+        """Rules that failed or were waived somewhere: the ones the by-rule view lists."""
+        return frozenset(f.check.rule for rv in self.records for f in rv.findings)
 
 
 def build_view(run: RunResult, previous: RunResult | None = None) -> ReportView:

@@ -533,3 +533,76 @@ def test_report_url_must_be_a_web_address(tmp_path, smtp, capsys) -> None:
     controller, _ = smtp
     code = audit(tmp_path, controller, "--email-to", "ops@plenigo.test", "--report-url", "javascript:alert(1)")
     assert code == 2 and "is not an http(s) URL" in capsys.readouterr().err
+
+
+# --- The scheduled email as a reader sees it: one screen above the fold, also after a run with many changes ---
+
+def _changed_fleet_email(tmp_path: Path) -> tuple[Path, object]:
+    """A 300-tenant run compared with a previous run of other findings: 145 new failures, 224 new errors."""
+    from auditor.changes import compare
+    from auditor.mail import compose
+    from tests.render import synthetic
+
+    run = synthetic.fleet(300)
+    changes = compare(synthetic.fleet(300, seed=8), run)
+    message = compose(run, changes, "audit@plenigo.test", ["ops@plenigo.test"], b"%PDF-1.7 stand-in",
+                      report_url="https://reports.plenigo.test/stripe/report.html")
+    [html] = [p.get_content() for p in message.walk() if p.get_content_type() == "text/html"]
+    page = tmp_path / "email.html"
+    page.write_text(html, encoding="utf-8")
+    return page, changes
+
+
+def test_email_with_many_changes_shows_the_first_screen_above_the_fold(tmp_path) -> None:
+    """In Chromium at 1280 × 900: counts, top actions, errors by cause and the news all start on the first screen."""
+    from selenium.webdriver.common.by import By
+
+    from tests.render.test_browser import _browser
+
+    page, changes = _changed_fleet_email(tmp_path)
+    assert len(changes.new_failures) > 100 and len(changes.new_errors) > 100  # a run with much news
+    driver = _browser()
+    try:
+        driver.get(page.as_uri())
+        height = driver.execute_script("return window.innerHeight;")
+
+        def top(text: str) -> float:
+            element = driver.find_element(By.XPATH, f"//div[starts-with(normalize-space(.), '{text}')]")
+            return driver.execute_script("return arguments[0].getBoundingClientRect().top;", element)
+
+        for heading in ("Failed checks:", "Top actions", "Could not be audited", "New since the run",
+                        "New failures", "New errors"):
+            assert top(heading) < height, heading
+        assert top("Top actions") < top("New since the run")  # what to do first, then the news
+    finally:
+        driver.quit()
+
+
+def test_email_changes_are_one_row_per_record_and_capped(tmp_path) -> None:
+    """A 403 that stops eight checks is one row, not eight; each kind shows a few records and "and N more"."""
+    from auditor.render.email import CHANGE_ROWS
+
+    page, changes = _changed_fleet_email(tmp_path)
+    html = page.read_text("utf-8")
+    news = html[html.index("New since the run"):html.index("Records with findings")]
+    errors = news[news.index("New errors"):news.index("Resolved")]
+    records = {(c.company_id, c.environment) for c in changes.new_errors}
+    assert f"New errors ({len(changes.new_errors)} on {len(records)} records)" in errors
+    rows = re.findall(r'report\.html#(T\d+PLENIGOFLEET0-(?:stage|live))"', errors)
+    assert len(rows) == len(set(rows)) == CHANGE_ROWS
+    assert f"… and {len(records) - CHANGE_ROWS} more records with new errors in" in errors
+    assert "WH002–009" in errors
+
+
+def test_email_links_only_to_records_the_report_shows(tmp_path) -> None:
+    """--report-url rows link to the record's findings; a resolved record that now passes has none to link to."""
+    from tests.render import synthetic
+
+    page, _ = _changed_fleet_email(tmp_path)
+    html = page.read_text("utf-8")
+    shown = {f"{r.company_id}-{r.environment}" for r in synthetic.fleet(300).records
+             if r.status.value != "pass" or any(c.status.value in ("fail", "waived") for c in r.checks)}
+    anchors = re.findall(r'report\.html#(T\d+PLENIGOFLEET0-(?:stage|live))"', html)
+    assert anchors and set(anchors) <= shown
+    resolved = html[html.index("Resolved ("):html.index("Records with findings")]
+    assert 0 < resolved.count('report.html#T') < resolved.count("<tr>")  # some resolved records now pass

@@ -148,3 +148,51 @@ def test_the_evidence_table_is_readable_at_1280_px(browser, page) -> None:
         "return [row.cells[0].querySelector('code').getClientRects().length,"
         "        row.cells[2].querySelector('code').getClientRects().length];")
     assert min(widths) > 30 and heights == [1, 1]
+
+
+def test_every_link_of_a_report_with_changes_leads_somewhere(browser, fleet_run, tmp_path) -> None:
+    """With a previous run the first screen lists resolved findings and new errors: no link points at nothing."""
+    path = tmp_path / "report.html"
+    previous = synthetic.fleet(120, seed=8)
+    path.write_bytes(get_renderer("html").render(fleet_run, RenderOptions(previous=previous)))
+    browser.get(path.as_uri())
+    dead = browser.execute_script(
+        "return Array.prototype.filter.call(document.querySelectorAll('a[href^=\"#\"]'), function (a) {"
+        "  return !document.getElementById(decodeURIComponent(a.hash.slice(1))); })"
+        ".map(function (a) { return a.hash + ' ' + a.textContent; });")
+    changes = browser.find_element(By.CSS_SELECTOR, "table.changes")
+    assert "resolved" in changes.text and "new error" in changes.text  # the cases that linked nowhere
+    assert dead == []
+    resolved = [row for row in changes.find_elements(By.CSS_SELECTOR, "tr") if "resolved" in row.text]
+    link = next(a for row in resolved for a in row.find_elements(By.CSS_SELECTOR, "a[href*='PLENIGOFLEET0']"))
+    target = link.get_attribute("href").split("#", 1)[1]
+    link.click()  # a resolved record that still has findings: its section, one click away
+    WebDriverWait(browser, WAIT).until(lambda d: -2 <= _top_of(d, target) <= 60)
+
+
+def test_and_n_more_of_a_cause_shows_every_record_that_could_not_be_audited(browser, page, fleet_run) -> None:
+    """The first screen names 8 records of a cause; "… and N more" leads to all of them, filtered."""
+    browser.get(page)
+    more = browser.find_element(By.CSS_SELECTOR, ".cause-records a[href*='status=error']")
+    errored = [r for r in fleet_run.records if r.status.value == "error"]
+    assert more.text == f"… and {len(errored) - 8} more"
+    more.click()
+    WebDriverWait(browser, WAIT).until(lambda d: "status=error" in d.current_url and d.find_element(
+        By.ID, "filter-count").text)
+    shown = _visible(browser, "section.record")
+    assert {s.get_attribute("id") for s in shown} == {f"{r.company_id}-{r.environment}" for r in errored}
+    assert -2 <= _top_of(browser, "findings") <= 60
+
+
+def test_the_changes_table_keeps_rule_and_environment_whole_at_1280_px(browser, fleet_run, tmp_path) -> None:
+    """A rule ID or "stage" broken over two lines ("WH00" / "3") cannot be read or searched."""
+    path = tmp_path / "report.html"
+    path.write_bytes(get_renderer("html").render(fleet_run, RenderOptions(previous=synthetic.fleet(120, seed=8))))
+    browser.get(path.as_uri())
+    lines = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('table.changes tbody tr'), function (tr) {"
+        "  if (tr.cells.length < 6) return [1, 1, 1];"
+        "  return [0, 2, 4].map(function (i) { var r = document.createRange(); r.selectNodeContents(tr.cells[i]);"
+        "    var tops = Array.prototype.map.call(r.getClientRects(), function (q) { return Math.round(q.top); });"
+        "    return new Set(tops).size; }); });")
+    assert lines and all(row == [1, 1, 1] for row in lines), lines[:5]

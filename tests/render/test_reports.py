@@ -380,3 +380,47 @@ def test_pdf_tags_point_at_the_page_of_their_content(fleet_pdf) -> None:
     assert set(seen) == set(pages)  # every page, and nothing but pages
     first, last = (next(i for i, n in pages.items() if n == k) for k in (0, len(pages) - 1))
     assert "/H1" in seen[first] and "/H1" not in seen[last]  # the title is tagged on page 1, not elsewhere
+
+
+def _visible_text(html: str) -> str:
+    """The page's text as a reader sees it (tags dropped, entities decoded, whitespace collapsed)."""
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+
+    class Text(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            parts.append(data)
+
+    parser = Text(convert_charrefs=True)
+    parser.feed(re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S))
+    return " ".join(" ".join(parts).split())
+
+
+def test_counts_in_prose_agree_in_number_and_never_say_zero_records() -> None:
+    """No "1 events" in the evidence, no "0 records · 38 waived" for a rule that is only waived."""
+    html = get_renderer("html").render(sample_run(), RenderOptions()).decode("utf-8")
+    fleet = get_renderer("html").render(synthetic.fleet(120), RenderOptions()).decode("utf-8")
+    for text in (_visible_text(html), _visible_text(fleet)):
+        assert not re.search(r"(?<![\d,])1 (events|errors|records|checks|tenants|causes|rules)\b", text)
+        assert " 0 records" not in text
+    assert "enabled · 1 event · live" in _visible_text(html)  # the merchant's own endpoint with one event
+    assert re.search(r"WH008 endpoint-unique · \d+ waived", _visible_text(fleet))
+
+
+def test_many_changes_leave_the_first_screen_one_screen() -> None:
+    """A run compared with a very different one (some 750 changes): 10 per kind on the first screen, after the
+    causes; every change still in report.html, folded just below."""
+    from auditor.changes import compare
+
+    run, previous = synthetic.fleet(500), synthetic.fleet(500, seed=8)
+    html = get_renderer("html").render(run, RenderOptions(previous=previous)).decode("utf-8")
+    fold = html.index('<details class="changes-rest" id="changes-rest">')
+    first, folded = html[:fold], html[fold:html.index("</details>", fold)]
+    assert first.index("Could not be audited") < first.index("Changes since the previous run")
+    kinds = re.findall(r'<span class="st st-(fail|error|pass)">', first)
+    assert 0 < max(kinds.count(k) for k in ("fail", "error", "pass")) <= 10
+    assert re.search(r"… and [\d,]+ more new failures \(<a href=\"#changes-rest\">all changes</a>\)", first)
+    changes = compare(previous, run)
+    total = len(changes.new_failures) + len(changes.new_errors) + len(changes.resolved)
+    assert len(re.findall(r'<span class="st st-(?:fail|error|pass)">', folded)) == total > 500

@@ -90,7 +90,7 @@ def test_fix_steps_by_rule_come_from_results_json(tmp_path: Path, blocker: Path)
 
 
 def test_an_older_results_json_without_the_new_fields_still_renders(tmp_path: Path, blocker: Path) -> None:
-    """Degrades gracefully: no steps by rule, the evidence table in Stripe's order, nothing breaks."""
+    """Degrades gracefully: no steps by rule (each finding keeps its own fix), the evidence in Stripe's order."""
     run = synthetic.fleet(80)
     run.rules = {}
     for record in run.records:
@@ -105,6 +105,10 @@ def test_an_older_results_json_without_the_new_fields_still_renders(tmp_path: Pa
     assert reported.returncode == 0, reported.stderr
     text = " ".join(_texts((out / "report.pdf").read_bytes()))
     assert "How to fix, by rule" in text and "WH006" in text
+    # no steps were recorded, so each finding keeps its own fix: a fleet's PDF is never left without them
+    fixes = [" ".join(c.remediation.split()) for r in run.records for c in r.checks
+             if c.status.value == "fail" and c.remediation]
+    assert fixes and all(fix[:80] in text for fix in fixes)
     failing = next(r for r in run.records if r.status.value == "fail")
     html = (out / "report.html").read_text("utf-8")
     assert f'id="{failing.company_id}-{failing.environment}"' in html and 'id="by-rule"' in html
