@@ -424,3 +424,15 @@ def test_many_changes_leave_the_first_screen_one_screen() -> None:
     changes = compare(previous, run)
     total = len(changes.new_failures) + len(changes.new_errors) + len(changes.resolved)
     assert len(re.findall(r'<span class="st st-(?:fail|error|pass)">', folded)) == total > 500
+
+
+def test_many_changes_keep_by_rule_near_the_front_of_the_pdf() -> None:
+    """Compared with a very different run, the PDF lists 10 changes per kind (all are in report.html and
+    results.json), so "How to fix, by rule" still starts by page 3 (page 14 with 100 per kind)."""
+    run, previous = synthetic.fleet(150, seed=3), synthetic.fleet(150, seed=8)
+    pdf = get_renderer("pdf").render(run, RenderOptions(previous=previous))
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    by_rule = next(i for i, text in enumerate(pages) if "How to fix, by rule" in text or "By rule Every rule" in text)
+    assert by_rule <= 2, f"by rule starts on page {by_rule + 1}"
+    assert re.search(r"… and [\d,]+ more new failures \(all are in report\.html and results\.json\)",
+                     " ".join(pages[:by_rule + 1]))
