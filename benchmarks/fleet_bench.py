@@ -87,44 +87,40 @@ def tree_pss_mb(root: int) -> float:
     return total / 1024
 
 
-def tree_pids(root: int) -> set[int]:
-    """A process and all its descendants (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    tree, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        tree.add(pid)
-        todo += [child for child, parent in parents.items() if parent == pid and child not in tree]
-    return tree
-
-
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, summed, in MB (Linux /proc)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every process: its parent's PID and its resident pages (Linux /proc/PID/stat)."""
+    table: dict[int, tuple[int, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            parents[int(entry)], rss[int(entry)] = int(fields[1]), int(fields[21])
+            table[int(entry)] = (int(fields[1]), int(fields[21]))
         except (OSError, IndexError, ValueError):
             continue
+    return table
+
+
+def _descendants(root: int, table: dict[int, tuple[int, int]]) -> set[int]:
     tree, todo = set(), [root]
     while todo:
         pid = todo.pop()
         tree.add(pid)
-        todo += [child for child, parent in parents.items() if parent == pid and child not in tree]
-    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        todo += [child for child, (parent, _) in table.items() if parent == pid and child not in tree]
+    return tree
+
+
+def tree_pids(root: int) -> set[int]:
+    """A process and all its descendants (Linux /proc)."""
+    return _descendants(root, _processes())
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, summed, in MB (Linux /proc)."""
+    table = _processes()
+    pages = sum(table[pid][1] for pid in _descendants(root, table) if pid in table)
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 LAST_PSS = [0.0]
