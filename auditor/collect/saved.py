@@ -14,10 +14,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from auditor.atomic import write_text_atomic
+from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES
 from auditor.config import Record, Tenant
 from auditor.evidence import ErrorKind, FetchError, RecordEvidence
 from auditor.redact import scrub, scrub_model
 
+# the collector keeps far less than it reads: three reads of at most this many bytes each
+MAX_SAVED_BYTES = 9 * DEFAULT_MAX_ANSWER_BYTES
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -48,12 +51,19 @@ class SavedEvidenceSource:
             return RecordEvidence(company_id=tenant.company_id, environment=env,
                                   not_asked=f"no saved evidence for this record in {self.directory}")
         try:
-            return scrub_model(RecordEvidence.model_validate_json(path.read_text(encoding="utf-8")))
+            if not path.is_file():  # a directory, a pipe or a device (/dev/zero) would block or never end
+                return self._unreadable(tenant, env, f"{path.name} is not a regular file")
+            if (size := path.stat().st_size) > MAX_SAVED_BYTES:
+                return self._unreadable(tenant, env, f"{path.name} is {size:,} bytes, more than the collector saves")
+            evidence = RecordEvidence.model_validate_json(path.read_text(encoding="utf-8"))
         except ValidationError as exc:  # its own words only: pydantic's would echo the file's values
             return self._unreadable(tenant, env, f"{path.name} is not saved evidence ({_first_problem(exc)})")
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             why = getattr(exc, "strerror", None) or ("not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not JSON")
             return self._unreadable(tenant, env, f"{path.name} cannot be read ({why})")
+        if (evidence.company_id, evidence.environment) != (tenant.company_id, env):  # never named: another tenant
+            return self._unreadable(tenant, env, f"{path.name} holds another record's evidence")
+        return scrub_model(evidence)
 
     @staticmethod
     def _unreadable(tenant: Tenant, environment: str, message: str) -> RecordEvidence:

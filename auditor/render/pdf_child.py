@@ -53,14 +53,16 @@ def split_stylesheet(html: str) -> tuple[str, str | None]:
     third of laying out a one-tenant PDF. Given to WeasyPrint as a parsed stylesheet of its own it
     is parsed once per layout process (:func:`_parsed_stylesheet`) and cascades as before: it is
     then the only sheet besides the user agent's. A document with more than one ``<style>``, or one
-    that declares fonts, counter styles or imports (state WeasyPrint keeps per document), is left whole.
+    that declares fonts, counter styles or imports (state WeasyPrint keeps per document), is left whole;
+    so is one with inline SVG (its width and height attributes are author declarations, which outrank
+    a user sheet's ``height: auto``) or a sheet with ``!important`` (a user's outranks an author's).
     """
     found = list(_STYLE.finditer(html))
     body_starts = html.find("<body")
     if len(found) != 1 or body_starts < 0 or found[0].end() > body_starts:
         return html, None
     css = found[0].group(1)
-    if any(at in css for at in ("@font-face", "@counter-style", "@import")):
+    if any(at in css for at in ("@font-face", "@counter-style", "@import", "!important")) or "<svg" in html:
         return html, None
     return html[:found[0].start()] + html[found[0].end():], css
 

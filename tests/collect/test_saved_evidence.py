@@ -23,6 +23,15 @@ def _break(evidence: Path, how: str) -> None:
         data["account"] = {"id": 5, "note": TAIL}
         data["key_hint"] = {"echo": TAIL}
         path.write_text(json.dumps(data))
+    elif how == "a directory":
+        path.unlink()
+        path.mkdir()
+    elif how == "a list":
+        path.write_text(json.dumps([json.loads(path.read_text()), TAIL]))
+    elif how == "another record's":
+        path.write_text((evidence / RECORD.replace("live", "stage")).read_text())
+    elif how == "too big":
+        path.write_text(path.read_text() + " " * 4096)
     elif how == "not json":
         path.write_text('{"account": ' + json.dumps(TAIL))
     else:
@@ -33,8 +42,15 @@ def _break(evidence: Path, how: str) -> None:
     ("wrong type", "is not saved evidence (key_hint: Input should be a valid string, and 1 more)"),
     ("not json", "is not saved evidence (the top level: Invalid JSON: EOF"),
     ("not utf-8", "cannot be read (not UTF-8)"),
+    ("a directory", "is not a regular file"),
+    ("a list", "is not saved evidence (the top level: Input should be an object)"),
+    ("another record's", "holds another record's evidence"),
+    ("too big", "is 6,099 bytes, more than the collector saves"),
 ])
-def test_a_broken_saved_file_is_that_records_error_without_a_traceback(tmp_path, capsys, how, reason) -> None:
+def test_a_broken_saved_file_is_that_records_error_without_a_traceback(tmp_path, capsys, monkeypatch, how,
+                                                                        reason) -> None:
+    # the sample files are about 2,000 bytes
+    monkeypatch.setattr("auditor.collect.saved.MAX_SAVED_BYTES", 4096, raising=False)
     evidence = tmp_path / "evidence"
     shutil.copytree(SAMPLES / "evidence", evidence)
     _break(evidence, how)

@@ -38,3 +38,31 @@ def test_the_pdf_is_the_same_with_the_stylesheet_parsed_apart(monkeypatch) -> No
     assert sizes == [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in whole.pages]
     assert [p.extract_text() for p in shared.pages] == [p.extract_text() for p in whole.pages]
     assert "page 2" in shared.pages[1].extract_text()
+
+
+def _replaced_box_sizes(document) -> list[tuple[float, float]]:
+    """(width, height) of every replaced box (an inline SVG is one) of the first page, in tree order."""
+    sizes, boxes = [], [document.pages[0]._page_box]
+    while boxes:
+        box = boxes.pop(0)
+        if "Replaced" in type(box).__name__:
+            sizes.append((box.width, box.height))
+        boxes[:0] = getattr(box, "children", [])
+    return sizes
+
+
+def test_an_inline_svg_sized_by_the_stylesheet_keeps_its_size(monkeypatch) -> None:
+    """An SVG's width and height attributes are author declarations: they would outrank a user sheet's height: auto."""
+    chart = ("<div class='chart'><svg xmlns='http://www.w3.org/2000/svg' width='400px' height='100px' "
+             "viewBox='0 0 400 100'><rect width='400' height='100'/></svg></div>")
+    doc = DOC.replace(CSS, ".chart { width: 100px } .chart svg { max-width: 100%; height: auto }") \
+             .replace("<h1>Heading</h1>", chart)
+    shared = _replaced_box_sizes(pdf_child.lay_out(doc))
+    monkeypatch.setattr(pdf_child, "split_stylesheet", lambda html: (html, None))
+    assert shared == _replaced_box_sizes(pdf_child.lay_out(doc)) == [(100.0, 25.0)]
+
+
+def test_a_stylesheet_with_important_declarations_is_left_in_the_document() -> None:
+    """A user sheet's !important outranks an author's (a style attribute's): the cascade would change."""
+    important = DOC.replace(CSS, "h1 { color: red !important } " + CSS)
+    assert split_stylesheet(important) == (important, None)
