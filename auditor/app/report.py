@@ -14,6 +14,7 @@ from auditor.app.reports import write_reports
 from auditor.atomic import output_batch
 from auditor.render import RenderOptions
 from auditor.results import ExitCode, RunResult
+from auditor.validation import first_problem
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,6 @@ def load_results(path: Path) -> RunResult:
     except json.JSONDecodeError as exc:
         raise ResultsFileProblem(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except ValidationError as exc:
-        raise ResultsFileProblem(f"{path}: not a valid results file: {_first_problem(exc)}") from None
+        raise ResultsFileProblem(f"{path}: not a valid results file: {first_problem(exc)}") from None
     except ValueError as exc:
         raise ResultsFileProblem(f"{path}: not a results file of this tool ({exc})") from None
-
-
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error.get("loc", ())) or "the top level"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {error.get('msg', 'invalid')}{more}"

@@ -18,6 +18,7 @@ from auditor.collect.limits import DEFAULT_MAX_ANSWER_BYTES
 from auditor.config import Record, Tenant
 from auditor.evidence import ErrorKind, FetchError, RecordEvidence
 from auditor.redact import scrub, scrub_model
+from auditor.validation import first_problem
 
 # the collector keeps far less than it reads: three reads of at most this many bytes each
 MAX_SAVED_BYTES = 9 * DEFAULT_MAX_ANSWER_BYTES
@@ -57,7 +58,8 @@ class SavedEvidenceSource:
                 return self._unreadable(tenant, env, f"{path.name} is {size:,} bytes, more than the collector saves")
             evidence = RecordEvidence.model_validate_json(path.read_text(encoding="utf-8"))
         except ValidationError as exc:  # its own words only: pydantic's would echo the file's values
-            return self._unreadable(tenant, env, f"{path.name} is not saved evidence ({_first_problem(exc)})")
+            problem = first_problem(exc, more=", and {} more")
+            return self._unreadable(tenant, env, f"{path.name} is not saved evidence ({problem})")
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             why = getattr(exc, "strerror", None) or ("not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not JSON")
             return self._unreadable(tenant, env, f"{path.name} cannot be read ({why})")
@@ -71,11 +73,3 @@ class SavedEvidenceSource:
         error = FetchError(kind=ErrorKind.INVALID_RESPONSE, message=f"the saved evidence file {message}")
         return RecordEvidence(company_id=tenant.company_id, environment=environment, account_error=error,
                               webhook_endpoints_error=error, failed_events_error=error)
-
-
-def _first_problem(exc: ValidationError) -> str:
-    """Where the first problem is and what it is, without the value found there (it may hold a secret)."""
-    error = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in error.get("loc", ())) or "the top level"
-    more = f", and {exc.error_count() - 1} more" if exc.error_count() > 1 else ""
-    return f"{where}: {error.get('msg', 'invalid')}{more}"
