@@ -24,6 +24,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ProtocolError, ReadTimeoutError, SSLError
 
+from auditor.collect.headers import read_header_block
+
 DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 100 Stripe objects is well under 1 MB
 CHUNK = 64 * 1024
 _NOW = threading.local()  # .deadline: when the answer this thread is reading must be complete (monotonic)
@@ -82,6 +84,48 @@ class _DeadlineResponse(http.client.HTTPResponse):
         if deadline is not None:
             self.fp.close()
             self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+    def begin(self) -> None:
+        """CPython's ``HTTPResponse.begin`` (3.11), its header block read by :mod:`auditor.collect.headers`."""
+        if self.headers is not None:
+            return
+        while True:  # until a final (non-100) status
+            version, status, reason = self._read_status()
+            if status != http.client.CONTINUE:
+                break
+            http.client._read_headers(self.fp)  # the 100 answer's headers, skipped
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = read_header_block(self.fp)
+        self._frame_body(status)
+
+    def _frame_body(self, status: int) -> None:
+        """Chunked or not, whether the connection closes after, and the body's length: as ``begin`` decides."""
+        encoding = self.headers.get("transfer-encoding")
+        self.chunked = bool(encoding and encoding.lower() == "chunked")
+        self.chunk_left = None
+        self.will_close = self._check_close()  # type: ignore[attr-defined]  # the stdlib's own
+        self.length = None
+        length = self.headers.get("content-length")
+        if length and not self.chunked:
+            try:
+                self.length = int(length)
+            except ValueError:
+                self.length = None
+            else:
+                if self.length < 0:  # a nonsensical negative length is ignored
+                    self.length = None
+        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200 \
+                or self._method == "HEAD":  # type: ignore[attr-defined]  # the stdlib's own
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
 
 
 class _HTTPConnection(HTTPConnection):

@@ -13,6 +13,7 @@ to whatever host it names).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import Any, NoReturn, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.hooks
 import stripe
 from requests.utils import get_environ_proxies
 
@@ -111,10 +113,11 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
         set_deadline(deadline)
         try:
             left = max(deadline - start, 0.001)
-            response = self._thread_local.session.request(
-                method, url, headers=headers, data=post_data, stream=True, allow_redirects=False,
-                timeout=(min(self._connect, left), min(self._total, left)), proxies=self._proxy or {},
-                verify=stripe.ca_bundle_path if self._verify_ssl_certs else False)
+            session = self._thread_local.session
+            response = session.get_adapter(url).send(
+                _prepared(session, url, headers), stream=True,
+                timeout=(min(self._connect, left), min(self._total, left)),
+                verify=stripe.ca_bundle_path if self._verify_ssl_certs else False, cert=None, proxies=self._proxy or {})
             with response:
                 if 300 <= response.status_code < 400:
                     raise AnswerRefused(_redirect_message(response, url))
@@ -149,6 +152,37 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
     async def request_stream_async(self, method: str, url: str, headers: Mapping[str, str],
                                    post_data: Any = None) -> tuple[AsyncIterable[bytes], int, Mapping[str, str]]:
         _refuse(method, url)
+
+
+def _prepared(session: requests.Session, url: str, headers: Mapping[str, str] | None) -> requests.PreparedRequest:
+    """The GET that ``session.request`` would prepare, without its per-request machinery.
+
+    ``Session.request`` merges cookies, hooks, environment settings and headers
+    through several generic layers, and re-parses the URL the SDK has already
+    encoded: about a third of the auditor's CPU per record at fleet scale. The
+    request goes to the session's adapter as before (so ``responses`` and the
+    deadline adapter see it unchanged), with the session's default headers under
+    the SDK's, the URL as requests would prepare it (computed once per URL), no
+    body, and no cookies: nothing one tenant's answer set is sent with another
+    tenant's key.
+    """
+    prepared = requests.PreparedRequest()
+    prepared.method = "GET"
+    prepared.url = _prepared_url(url)
+    merged = dict(session.headers)
+    merged.update(headers or {})
+    prepared.prepare_headers({name: value for name, value in merged.items() if value is not None})
+    prepared.body = None
+    prepared.hooks = requests.hooks.default_hooks()
+    return prepared
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared_url(url: str) -> str:
+    """``url`` as ``PreparedRequest.prepare_url`` writes it (a run asks a handful of distinct URLs)."""
+    probe = requests.PreparedRequest()
+    probe.prepare_url(url, None)
+    return str(probe.url)
 
 
 def _utf8(body: bytes) -> bytes:
