@@ -334,6 +334,26 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], url: str) -> dict[
     return {"object": "list", "data": data, "has_more": start + limit < len(items), "url": url}
 
 
+def _lean_request_headers() -> None:
+    """In the stub's own process: request headers read without the e-mail parser, for plain header blocks.
+
+    The stub stands for Stripe, whose CPU is not the auditor's; in the benchmark it shares the two cores
+    with the auditor, and http.server's e-mail parser was a large part of its cost per request. The
+    messages are the same (auditor.collect.headers, compared with the parser in tests/collect/test_headers.py).
+    Only here, never in a test's process, where the auditor under test runs beside the stub.
+    """
+    import http.client
+
+    from auditor.collect.headers import read_header_block
+
+    standard = http.client.parse_headers
+
+    def parse_headers(fp: Any, _class: Any = http.client.HTTPMessage) -> Any:
+        return read_header_block(fp) if _class is http.client.HTTPMessage else standard(fp, _class)
+
+    http.client.parse_headers = parse_headers  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--world", required=True, help="JSON file: secret key -> account, endpoints, events")
@@ -342,6 +362,7 @@ def main() -> None:
     args = parser.parse_args()
     with open(args.world, encoding="utf-8") as handle:
         world = json.load(handle)
+    _lean_request_headers()
     stub = StubStripe(world, latency=args.latency, port=args.port).start()
     print(f"stub Stripe on {stub.url} (Ctrl-C stops it)")
     try:
