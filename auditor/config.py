@@ -212,10 +212,10 @@ def _load_file(file: Path) -> list[Tenant]:
         spec = TenantFileSpec.model_validate(data)
     except ValidationError as exc:
         raise _explain_validation(file, data, exc) from None
-    tenants, problems = [], []
+    tenants, problems, folder = [], [], _folder_of(file)
     for index, tspec in enumerate(spec.tenants):
         try:
-            tenants.append(_resolve_tenant(file, index, tspec))
+            tenants.append(_resolve_tenant(file, index, tspec, folder))
         except ConfigError as exc:
             problems.append(exc)
     try:
@@ -316,7 +316,8 @@ def _load_part(file: str, text: str) -> list[Tenant]:
            for record in (tenant.stage, tenant.live) if record is not None
            for name in ("secret_key", "signing_secret")):
         raise _NotInParts("a vault command runs once per load, in the auditor's own process")
-    return [_resolve_tenant(Path(file), index, tspec) for index, tspec in enumerate(spec.tenants)]
+    folder = _folder_of(Path(file))
+    return [_resolve_tenant(Path(file), index, tspec, folder) for index, tspec in enumerate(spec.tenants)]
 
 
 # A tenant as tuples of strings: a child sends these back, 4x faster to unpickle than the objects (SecretStr).
@@ -342,9 +343,10 @@ def _from_plain(file: str, plain: list[_PlainTenant]) -> list[Tenant]:
         register_secret(s[0])
         return Secret(value=SecretStr(s[0]), origin=s[1], source=s[2])  # type: ignore[arg-type]  # one of 4, as sent
 
+    environments = {env.value: env for env in Environment}  # a dict, not Environment(value): a call an enum makes slow
     return [Tenant(company_id=company_id, name=name, contact=contact, source_file=file, records={
-        Environment(env): Record(environment=Environment(env), account_id=account_id, publishable_key=key,
-                                 secret_key=secret(sk), signing_secret=secret(wh))
+        environments[env]: Record(environment=environments[env], account_id=account_id, publishable_key=key,
+                                  secret_key=secret(sk), signing_secret=secret(wh))
         for env, account_id, key, sk, wh in records}) for company_id, name, contact, records in plain]
 
 
@@ -411,24 +413,29 @@ def _check_duplicates_within(file: Path, spec: TenantFileSpec) -> None:
         seen.add(tspec.company_id)
 
 
-def _resolve_tenant(file: Path, index: int, spec: TenantSpec) -> Tenant:
-    label = f"{spec.company_id} (tenants[{index}])" if spec.company_id else f"tenants[{index}]"
-    if not spec.company_id.strip():
-        raise ConfigError(file, "company_id is empty", tenant=label, field="company_id")
-    bad = _first_non_alnum(spec.company_id)
-    if bad is not None:
-        raise ConfigError(file, f"company_id may hold only ASCII letters and digits, as in the Merchant Backend URL; "
-                                f"found {bad}", tenant=label, field="company_id")
+# Per record: its environment, the TenantSpec attribute, and each secret's attribute and field name (as messages
+# name it), worked out once rather than per tenant.
+_SECRET_NAMES = ("secret_key", "signing_secret")
+_RECORD_FIELDS = tuple((env, env.value, tuple((name, f"{env.value}.{name}") for name in _SECRET_NAMES))
+                       for env in Environment)
+
+
+def _resolve_tenant(file: Path, index: int, spec: TenantSpec, folder: str) -> Tenant:
+    """A tenant with its secrets read; ``folder`` is where relative secret files are (see :func:`_folder_of`)."""
+    company_id = spec.company_id
+    label = f"{company_id} (tenants[{index}])" if company_id else f"tenants[{index}]"
+    if not (company_id.isascii() and company_id.isalnum()):  # the character-by-character check only if it fails
+        _check_company_id(file, label, company_id)
     records: dict[Environment, Record] = {}
     problems: list[ConfigError] = []
-    for env in Environment:
-        rspec: RecordSpec | None = getattr(spec, env.value)
+    for env, attribute, secret_fields in _RECORD_FIELDS:
+        rspec: RecordSpec | None = getattr(spec, attribute)
         if rspec is None:
             continue
         secrets = {}
-        for name in ("secret_key", "signing_secret"):
+        for name, field_name in secret_fields:
             try:
-                secrets[name] = _resolve_secret(file, label, f"{env.value}.{name}", getattr(rspec, name))
+                secrets[name] = _resolve_secret(file, folder, label, field_name, getattr(rspec, name))
             except ConfigError as exc:  # keep going: every missing secret of the tenant is listed
                 problems.append(exc)
         if problems:
@@ -437,13 +444,17 @@ def _resolve_tenant(file: Path, index: int, spec: TenantSpec) -> Tenant:
                               **secrets)
     if problems:
         raise _combined(file, problems)
-    return Tenant(
-        company_id=spec.company_id,
-        name=spec.name or spec.company_id,
-        contact=spec.contact,
-        records=records,
-        source_file=str(file),
-    )
+    return Tenant(company_id=company_id, name=spec.name or company_id, contact=spec.contact, records=records,
+                  source_file=str(file))
+
+
+def _check_company_id(file: Path, label: str, company_id: str) -> None:
+    if not company_id.strip():
+        raise ConfigError(file, "company_id is empty", tenant=label, field="company_id")
+    bad = _first_non_alnum(company_id)
+    if bad is not None:
+        raise ConfigError(file, f"company_id may hold only ASCII letters and digits, as in the Merchant Backend URL; "
+                                f"found {bad}", tenant=label, field="company_id")
 
 
 def _first_non_alnum(value: str) -> str | None:
@@ -455,22 +466,23 @@ def _first_non_alnum(value: str) -> str | None:
     return None
 
 
-def _resolve_secret(file: Path, tenant: str, field_name: str, spec: SecretSpec | None) -> Secret | None:
+def _resolve_secret(file: Path, folder: str, tenant: str, field_name: str, spec: SecretSpec | None) -> Secret | None:
     if spec is None:
         return None
     origin: Literal["inline", "env", "file", "command"]
-    if isinstance(spec, str):
+    if isinstance(spec, FileRef):  # the commonest first: the four kinds are distinct types
+        value, origin, source = _read_secret_file(file, folder, tenant, field_name, spec.file), "file", spec.file
+    elif isinstance(spec, str):
         value, origin, source = spec, "inline", "the tenant file"
     elif isinstance(spec, EnvRef):
         if spec.env not in os.environ:
             raise ConfigError(file, f"environment variable {spec.env} is not set", tenant=tenant, field=field_name)
         value, origin, source = os.environ[spec.env], "env", f"${spec.env}"
-    elif isinstance(spec, CommandRef):
-        value, origin, source = _run_command(file, tenant, field_name, spec.command), "command", spec.command[0]
     else:
-        value, origin, source = _read_secret_file(file, tenant, field_name, spec.file), "file", spec.file
-    if 0 < len(value.strip()) < MIN_SECRET_LENGTH:  # no Stripe secret is; and it could not be kept out of outputs
-        raise ConfigError(file, f"the secret from {source} has {len(value.strip())} character(s): too short to be a "
+        value, origin, source = _run_command(file, tenant, field_name, spec.command), "command", spec.command[0]
+    length = len(value.strip())
+    if 0 < length < MIN_SECRET_LENGTH:  # no Stripe secret is; and it could not be kept out of outputs
+        raise ConfigError(file, f"the secret from {source} has {length} character(s): too short to be a "
                                 f"real Stripe secret", tenant=tenant, field=field_name)
     register_secret(value)
     return Secret(value=SecretStr(value), origin=origin, source=source)
@@ -505,49 +517,41 @@ def _read_capped(path: str | Path, limit: int) -> bytes:
     ``O_NONBLOCK`` and ``fstat`` on the opened descriptor, so that a FIFO never
     blocks the run and ``/dev/zero`` or ``/dev/stdin`` are refused instead of
     read until memory runs out; the read itself is capped in case the file grows.
+    One read of ``limit + 1`` bytes: a regular file reads short only at its end,
+    so a short read is the whole file, and a full one is a file over the cap.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise _NotRegular("is a folder")
         if not stat.S_ISREG(info.st_mode):
-            raise _NotRegular("is not a regular file (a device, FIFO or socket); give a file holding the secret")
+            raise _NotRegular("is a folder" if stat.S_ISDIR(info.st_mode) else
+                              "is not a regular file (a device, FIFO or socket); give a file holding the secret")
         if info.st_size > limit:
             raise _NotRegular(f"is larger than {limit} bytes: not a secret file")
-        chunks, size = [], 0
-        while size <= limit:
-            asked = limit + 1 - size
-            chunk = os.read(fd, asked)
-            chunks.append(chunk)
-            size += len(chunk)
-            if len(chunk) < asked:  # a regular file reads short only at its end: no second read to see it
-                break
-        if size > limit:
-            raise _NotRegular(f"is larger than {limit} bytes: not a secret file")
-        return b"".join(chunks)
+        data = os.read(fd, limit + 1)
     finally:
         os.close(fd)
+    if len(data) > limit:
+        raise _NotRegular(f"is larger than {limit} bytes: not a secret file")
+    return data
 
 
-def _secret_path(directory: str, name: str) -> str:
-    """Where a secret file is: as given if absolute, else relative to the tenant file's folder."""
-    # plain strings, not pathlib: building two Path objects per secret was a third of loading 10,000 tenants
-    if os.path.isabs(name) or not directory:
-        return name
-    return f"{directory}{name}" if directory.endswith(os.sep) else f"{directory}{os.sep}{name}"  # os.path.join
+def _folder_of(file: Path) -> str:
+    """What a relative secret file name is appended to: the tenant file's folder and a separator, or ``""``."""
+    # plain strings, not pathlib, and once per file: building paths per secret was a third of loading 10,000 tenants
+    directory = os.path.dirname(os.fspath(file))
+    return directory if not directory or directory.endswith(os.sep) else directory + os.sep  # as os.path.join
 
 
-def _read_secret_file(file: Path, tenant: str, field_name: str, name: str) -> str:
-    """Read a secret file relative to the tenant file.
+def _read_secret_file(file: Path, folder: str, tenant: str, field_name: str, name: str) -> str:
+    """Read a secret file relative to the tenant file (``folder``: :func:`_folder_of` it).
 
     One final line ending is the file's, not the value's (``echo key > file``
     writes one); anything else, such as a second newline or a space, is kept
     so that the rules can report it.
     """
-    path = _secret_path(os.path.dirname(os.fspath(file)), name)
     try:
-        raw = _read_capped(path, SECRET_FILE_LIMIT)
+        raw = _read_capped(name if os.path.isabs(name) else folder + name, SECRET_FILE_LIMIT)
     except _NotRegular as exc:
         raise ConfigError(file, f"secret file {name} {exc}", tenant=tenant, field=field_name) from None
     except FileNotFoundError:
@@ -559,8 +563,6 @@ def _read_secret_file(file: Path, tenant: str, field_name: str, name: str) -> st
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(file, f"secret file {name} is not UTF-8 text", tenant=tenant, field=field_name) from None
-    if text.endswith("\r\n"):
-        return text[:-2]
     if text.endswith("\n"):
-        return text[:-1]
+        return text[:-2] if text.endswith("\r\n") else text[:-1]
     return text
