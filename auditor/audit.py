@@ -18,9 +18,9 @@ from auditor.evaluate import evaluate_record, rule_catalogue
 from auditor.evidence import ErrorKind, FetchError, RecordEvidence
 from auditor.logcontext import record_context
 from auditor.parallel import default_processes, in_processes, in_threads
-from auditor.results import RecordResult, RunResult
+from auditor.results import RecordFacts, RecordResult, RunResult
 from auditor.rules.base import FleetIndex, RecordContext, Settings
-from auditor.spool import RecordSpool
+from auditor.spool import RecordSpool, dumped
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +66,14 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
         return evaluate_record(_context(tenant, record, _error_evidence(tenant, record, reason), fleet, plan.settings))
 
     processes = plan.processes or default_processes(len(jobs), plan.workers)
-    if processes > 1:
-        decode: Callable[[str], RecordResult | str] = \
-            _as_text if spool is not None else RecordResult.model_validate_json  # spooled as the child sent it
-        finished: Iterator[tuple[int, RecordResult | str]] = in_processes(
-            len(jobs), audit_one, plan.workers, processes, encode=_as_json, decode=decode, lost=lost_one)
+    if processes > 1:  # the children dump each result (and read off its facts) on their cores, not here
+        finished: Iterator[tuple[int, RecordResult | Dumped]] = in_processes(
+            len(jobs), audit_one, plan.workers, processes, encode=_dumped, decode=_as_sent, lost=lost_one)
     else:
         finished = in_threads(list(range(len(jobs))), audit_one, plan.workers)
     for index, result in finished:
         if spool is not None:
-            spool.put(index, _as_json(result))
+            spool.put(index, *_dumped(result))  # spooled as the child sent it
         else:
             results[index] = _as_record(result)
         if progress:
@@ -88,19 +86,22 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
     return run
 
 
-def _as_json(result: RecordResult | str) -> str:
-    """A result as a worker process sends it (one that is text already goes as it is)."""
-    return result if isinstance(result, str) else result.model_dump_json()
+Dumped = tuple[str, RecordFacts]  # a result as a worker process sends it (auditor.spool.dumped)
 
 
-def _as_record(result: RecordResult | str) -> RecordResult:
+def _dumped(result: RecordResult | Dumped) -> Dumped:
+    """A result as a worker process sends it and the spool keeps it (one sent already goes as it is)."""
+    return result if isinstance(result, tuple) else dumped(result)
+
+
+def _as_sent(sent: Dumped) -> Dumped:
+    """What a worker process sent, kept as it is: decoded only where a record is needed (``_as_record``)."""
+    return sent
+
+
+def _as_record(result: RecordResult | Dumped) -> RecordResult:
     """A result, decoded if a worker process sent it as text (spooled results are not decoded otherwise)."""
-    return RecordResult.model_validate_json(result) if isinstance(result, str) else result
-
-
-def _as_text(text: str) -> str:
-    """A result as a worker process sent it: stored in the spool without being decoded in between."""
-    return text
+    return RecordResult.model_validate_json(result[0]) if isinstance(result, tuple) else result
 
 
 def audit_record(tenant: Tenant, record: Record, source: EvidenceSource, fleet: FleetIndex,

@@ -23,6 +23,8 @@ from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 U = TypeVar("U")
+R = TypeVar("R")  # what the parent yields of a child's result (decoded, or kept as it was sent)
+W = TypeVar("W")  # a result as it crosses the pipe (pickled)
 
 
 def in_threads(indices: list[int], work: Callable[[int], T], workers: int) -> Iterator[tuple[int, T]]:
@@ -85,12 +87,12 @@ def _get(done: queue.SimpleQueue[Any]) -> Any:
 
 
 def in_processes(count: int, work: Callable[[int], T], workers: int, processes: int,
-                 encode: Callable[[T], str], decode: Callable[[str], T],
-                 lost: Callable[[int, str], T]) -> Iterator[tuple[int, T]]:
+                 encode: Callable[[T], W], decode: Callable[[W], R],
+                 lost: Callable[[int, str], R]) -> Iterator[tuple[int, R]]:
     """Like :func:`in_threads` over ``range(count)``, split across forked processes.
 
     Each child gets every ``processes``-th job and ``workers // processes``
-    threads, and sends its results back, encoded as text, on a pipe of its own.
+    threads, and sends its results back, ``encode``-d (as text, say), on a pipe of its own.
     A child is judged by what it delivered, never by a clock: the end of its
     pipe means it has exited and everything it sent has been read, so a slow
     record (a retry, a long Retry-After) costs nothing but time. A child that
@@ -112,7 +114,7 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
                 child = open_pipes[ready]
                 reader = child.reader
                 try:
-                    i, text, error = cast(tuple[int, str, str | None], reader.recv())
+                    i, sent, error = cast(tuple[int, W, str | None], reader.recv())
                 except (EOFError, OSError):  # the child is gone (OSError: it died in the middle of a message)
                     del open_pipes[reader]
                     reason = child.end()
@@ -121,7 +123,7 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
                 if error is not None:
                     raise RuntimeError(f"a worker process failed:\n{error}")
                 child.undelivered.discard(i)
-                yield i, decode(text)
+                yield i, decode(sent)
     finally:
         for child in children:
             child.stop()
@@ -139,7 +141,7 @@ class _Child:
 
     @classmethod
     def start(cls, context: multiprocessing.context.ForkContext, indices: list[int], work: Callable[[int], T],
-              workers: int, encode: Callable[[T], str]) -> _Child:
+              workers: int, encode: Callable[[T], Any]) -> _Child:
         reader, writer = context.Pipe(duplex=False)
         process = context.Process(target=_child, args=(indices, work, workers, encode, writer, os.getpid()),
                                   daemon=True)
@@ -169,7 +171,7 @@ class _Child:
         self.reader.close()
 
 
-def _child(indices: list[int], work: Callable[[int], T], workers: int, encode: Callable[[T], str],
+def _child(indices: list[int], work: Callable[[int], T], workers: int, encode: Callable[[T], Any],
            writer: mp_connection.Connection, parent: int) -> None:
     _become_worker(parent)
     try:

@@ -86,6 +86,7 @@ def deliver(options: DeliveryOptions, run: RunResult, previous: RunResult | None
 def _mail(options: DeliveryOptions, run: RunResult, previous: RunResult | None, changes: Changes | None,
           tenants: list[Tenant], written: list[Path], out: Output) -> list[str]:
     from auditor.mail import SmtpSettings, compose, send, should_send
+    from auditor.results import facts_of
 
     if not should_send(options.email_when, run, changes):
         out.note(f"no email: nothing to report for --email-when {options.email_when}")
@@ -95,7 +96,7 @@ def _mail(options: DeliveryOptions, run: RunResult, previous: RunResult | None, 
                         report_url=options.report_url)] if options.email_to else []
     failures: list[str] = []
     if options.email_tenant_contacts:
-        audited = {r.company_id for r in run.records}
+        audited = {f.company_id for f in facts_of(run.records)}  # a spooled fleet is not decoded for it
         sendable, failures = _valid_contacts([t for t in tenants if t.company_id in audited])
         messages += _tenant_messages(run, sendable, options.email_from)
     smtp = SmtpSettings(host=options.smtp_host, port=options.smtp_port or DEFAULT_PORTS[options.smtp_tls],

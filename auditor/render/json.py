@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from auditor.redact import scrub
 from auditor.render.interface import RenderOptions
-from auditor.results import RunResult
+from auditor.results import RunResult, record_texts
 
 
 class JsonRenderer:
@@ -26,8 +26,7 @@ class JsonRenderer:
         head = run.model_copy(update={"records": []}).to_json()
         opening, _, closing = head.rpartition('"records": []')
         yield scrub(opening).encode("utf-8") + b'"records": ['
-        for index, record in enumerate(run.records):
-            text = record.model_dump_json(indent=2)
+        for index, text in enumerate(record_texts(run.records)):
             text = "\n    " + text.replace("\n", "\n    ")
             yield ("," if index else "").encode("utf-8") + scrub(text).encode("utf-8")
         yield b"\n  ]" + scrub(closing).encode("utf-8") + b"\n"

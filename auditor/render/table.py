@@ -22,7 +22,7 @@ import click
 from auditor.changes import compare
 from auditor.redact import scrub
 from auditor.render.interface import RenderOptions
-from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult, Severity
+from auditor.results import CheckResult, CheckStatus, RecordResult, RecordStatus, RunResult, Severity, facts_of
 from auditor.terminal import visible
 
 DEFAULT_WIDTH = 80
@@ -93,14 +93,12 @@ class _View:
         # (sorting only the listed ones keeps their order: the sort is stable)
         shown: list[RecordResult] = []
         folded = info_only = 0
-        for r in run.records:  # a waiver is always shown
-            listed = self.show_pass or r.status is not RecordStatus.PASS or any(
-                c.status is CheckStatus.WAIVED for c in r.checks)
-            if listed:
-                shown.append(r)
+        for index, facts in enumerate(facts_of(run.records)):  # a waiver is always shown
+            if self.show_pass or facts.status is not RecordStatus.PASS or facts.waived:
+                shown.append(run.records[index])
             else:
                 folded += 1
-                info_only += any(c.status is CheckStatus.FAIL for c in r.checks)
+                info_only += facts.worst_failure is not None  # only info can fail in a passing record
         shown.sort(key=record_order)
         parts = [self._record(r) for r in shown]
         parts.append(self._folded(folded, info_only))
@@ -218,7 +216,7 @@ def run_summary(run: RunResult, previous: RunResult | None, written: list[Path],
     Scheduled runs write only files; this line is what their logs keep.
     """
     s = run.summary
-    tenants = len({r.company_id for r in run.records})
+    tenants = run.tenant_count()
     text = (f"audit: {tenants} tenant{'s' if tenants != 1 else ''}, {s.get('records', 0)} records: "
             f"{s.get('pass', 0)} pass, {s.get('fail', 0)} fail, {s.get('error', 0)} error")
     if history:

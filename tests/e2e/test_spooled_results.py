@@ -13,9 +13,9 @@ import pytest
 from auditor.audit import AuditPlan, run_audit
 from auditor.collect.stripe_api import StripeSource
 from auditor.config import load_tenants
-from auditor.render import RenderOptions
+from auditor.render import RenderOptions, get_renderer
 from auditor.render.json import JsonRenderer
-from auditor.results import CheckStatus, RecordResult, RecordStatus
+from auditor.results import CheckStatus, RecordFacts, RecordResult, RecordStatus, Severity
 from auditor.spool import RecordSpool
 from auditor.waivers import WaiverEntry, apply_waivers
 from tests.faults.fleet import build_fleet, company_id, live_key
@@ -100,6 +100,29 @@ def test_forked_spooled_results_are_those_of_one_thread(fleet_runs) -> None:
     assert _results_json(forked) == _results_json(one)
     assert forked.summary == one.summary and forked.summary["error"] == 2 and forked.summary["fail"] == 1
     assert forked.exit_code() == one.exit_code() == 1
+
+
+def test_the_spools_facts_and_texts_are_those_of_its_records(fleet_runs) -> None:
+    """Summary, exit code, the table's choice and results.json read what the spool kept, not the records:
+    what it kept must be what decoding each record would give (also for a record stored again, or as
+    other JSON)."""
+    _, forked = fleet_runs
+    spool = forked.records
+    spool.put(0, spool[0].model_dump_json())  # compact JSON and no facts, as an older caller stores a record
+    spool[1] = spool[1]  # stored again, as a waiver does
+    decoded = list(spool)
+    assert spool.facts() == [RecordFacts.of(r) for r in decoded]
+    assert list(spool.texts()) == [r.model_dump_json(indent=2) for r in decoded]
+    assert {f.status for f in spool.facts()} == {RecordStatus.PASS, RecordStatus.FAIL, RecordStatus.ERROR}
+
+
+def test_the_table_of_a_spooled_run_is_that_of_one_thread(fleet_runs) -> None:
+    one, forked = fleet_runs
+    table = get_renderer("table")
+    assert table.render(forked, RenderOptions()) == table.render(one, RenderOptions())
+    assert forked.tenant_count() == one.tenant_count() == 12
+    for fail_on in Severity:
+        assert forked.exit_code(fail_on) == one.exit_code(fail_on)
 
 
 def test_a_waiver_on_a_spooled_run_is_kept(fleet_runs) -> None:
