@@ -10,20 +10,23 @@ module reads that shape with one regular expression a line.
 Why it is safe: :func:`loads` returns exactly the dict ``tomllib.loads(text)``
 returns (same keys, same order, same strings), or ``None`` for any text outside
 its subset, for which the caller asks tomllib. It never raises and never
-guesses: an escape, a multi-line string, a number, an array, a dotted or quoted
-key, another header, a bare CR, a control character, a key before the first
-header, a key defined twice, a table declared twice, all mean ``None``, so every
-error message, and every document outside the subset, reads exactly as before.
-A differential test (tests/config/test_tenant_toml.py) holds it to tomllib.
+guesses: an escape TOML does not have, a multi-line string, a number, an array,
+a dotted or quoted key, another header, a bare CR, a control character, a key
+before the first header, a key defined twice, a table declared twice, all mean
+``None``, so every error message, and every document outside the subset, reads
+exactly as before. A differential test (tests/config/test_tenant_toml.py) holds
+it to tomllib.
 
-The subset, line by line (``\\r\\n`` is read as ``\\n``, as tomllib does):
+The subset, line by line (``\\r\\n`` is read as ``\\n``, as tomllib does; no
+control character but tab anywhere):
 
-- blank lines and comments (tab is the only control character a comment may
-  hold, as in TOML);
+- blank lines and comments;
 - ``[[tenants]]``, ``[tenants.stage]`` and ``[tenants.live]`` (spaces and tabs
   where TOML allows them, then an optional comment);
-- ``key = value``: a bare key, and a basic string without backslash, a literal
-  string, or an inline table of exactly one such ``key = string`` pair.
+- ``key = value``: a bare key, and a one-line basic string (TOML's escapes
+  included: the sample file has a ``\\n``), a one-line literal string, or an
+  inline table of exactly one such ``key = string`` pair; then an optional
+  comment.
 """
 
 from __future__ import annotations
