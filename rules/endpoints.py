@@ -181,7 +181,10 @@ def host_problems(url: str, env: Environment) -> list[str]:
 
 
 def path_problems(url: str, company_id: str, known_company_ids: frozenset[str]) -> list[str]:
-    """How the path (and query) differ from /callbacks/v1.0/stripe/<companyID> (empty when right)."""
+    """How the path (and query) differ from /callbacks/v1.0/stripe/<companyID> (empty when right).
+
+    ``known_company_ids`` are the fleet's (this tenant's own may be among them: it is matched first).
+    """
     parts = UrlParts.of(url)
     expected = CALLBACK_PATH_PREFIX + company_id
     problems: list[str] = []
