@@ -12,6 +12,7 @@ import html
 import json
 import re
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, quote_plus
 
@@ -115,7 +116,47 @@ def scrub(text: str) -> str:
     pattern = _compiled()
     if pattern is not None:
         text = pattern.sub(lambda m: _inert_mask(_secret_of(m.group(0))), text)
-    return _SECRET_SHAPED.sub(lambda m: mask(m.group(0)), text)
+    return _mask_secret_shaped(text)
+
+
+# Under IGNORECASE these match an ASCII letter of the pattern (i, s, k) without being one; U+0130 also
+# lower-cases to two characters. A text holding one is scanned by the pattern itself.
+_CASE_TWINS = ("\u0130", "\u0131", "\u017f", "\u212a")
+_OPENINGS = ("sk_", "rk_", "whsec")  # how a secret-shaped string begins, lower-cased (and "%5f", two after sk/rk)
+
+
+def _mask_secret_shaped(text: str) -> str:
+    """``_SECRET_SHAPED.sub(mask)``, trying the pattern only where a secret could begin.
+
+    The case-insensitive pattern cannot skip ahead by its first characters, so a
+    fleet's 100 MB results.json took seconds to scan. Every match begins with
+    ``sk``/``rk`` + ``_`` or ``%5F``, or ``whsec``, in any case: those places are
+    found with ``str.find`` in the lower-cased text, and the pattern is tried at
+    each, left to right, skipping places inside a match, as ``sub`` does.
+    """
+    low = text.lower()
+    if len(low) != len(text) or (not text.isascii() and any(c in text for c in _CASE_TWINS)):
+        return _SECRET_SHAPED.sub(lambda m: mask(m.group(0)), text)
+    starts = sorted({s for opening in _OPENINGS for s in _occurrences(low, opening, 0)}
+                    | {s for s in _occurrences(low, "%5f", -2) if s >= 0 and low[s:s + 2] in ("sk", "rk")}
+                    | {s for s in _occurrences(low, "%5f", -5) if s >= 0 and low.startswith("whsec", s)})
+    parts, done = [], 0
+    for start in starts:
+        if start < done:
+            continue
+        found = _SECRET_SHAPED.match(text, start)
+        if found:
+            parts += [text[done:start], mask(found.group(0))]
+            done = found.end()
+    return "".join(parts) + text[done:] if parts else text
+
+
+def _occurrences(text: str, needle: str, shift: int) -> Iterator[int]:
+    """Where ``needle`` occurs in ``text``, each place moved by ``shift``."""
+    at = text.find(needle)
+    while at >= 0:
+        yield at + shift
+        at = text.find(needle, at + 1)
 
 
 def _secret_of(written: str) -> str:
