@@ -316,8 +316,9 @@ def _load_part(file: str, text: str) -> list[Tenant]:
            for record in (tenant.stage, tenant.live) if record is not None
            for name in ("secret_key", "signing_secret")):
         raise _NotInParts("a vault command runs once per load, in the auditor's own process")
-    folder = _folder_of(Path(file))
-    return [_resolve_tenant(Path(file), index, tspec, folder) for index, tspec in enumerate(spec.tenants)]
+    path = Path(file)
+    folder = _folder_of(path)
+    return [_resolve_tenant(path, index, tspec, folder) for index, tspec in enumerate(spec.tenants)]
 
 
 # A tenant as tuples of strings: a child sends these back, 4x faster to unpickle than the objects (SecretStr).
