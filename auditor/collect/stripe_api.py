@@ -136,8 +136,6 @@ class StripeSource:
     parallel_reads: bool = True  # a record's three reads at once: one round trip instead of three
     sleep: Callable[[float], None] | None = None  # None: back-offs wait on the read's stop signal
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    _clients: dict[str, stripe.StripeClient] = field(default_factory=dict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _http: ReadOnlyHttpClient = field(init=False, repr=False)  # set in __post_init__, from the fields above
 
     def __post_init__(self) -> None:
@@ -248,13 +246,10 @@ class StripeSource:
     # --- the machinery ------------------------------------------------------
 
     def _client(self, key: str) -> stripe.StripeClient:
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = stripe.StripeClient(key, base_addresses={"api": self.api_base}, http_client=self._http,
-                                             max_network_retries=0)
-                self._clients[key] = client
-            return client
+        """A client of the record's own key, for its three reads (kept by no one after: a worker holding one
+        per key grew with the fleet, and each key is asked for one record)."""
+        return stripe.StripeClient(key, base_addresses={"api": self.api_base}, http_client=self._http,
+                                   max_network_retries=0)
 
     def _paginate(self, fetch: Callable[[str | None], Any], path: str, key: str, budget: _Budget,
                   max_pages: int, partial_ok: bool = False) -> tuple[list[Any] | None, FetchError | None, bool]:
