@@ -8,8 +8,6 @@ import click
 
 from auditor.checklist import Checklist, Verdict
 from auditor.redact import scrub
-from auditor.render.pdf_child import html_to_pdf
-from auditor.render.templating import render_template, stylesheet
 from auditor.results import CheckStatus
 from auditor.terminal import visible
 
@@ -50,6 +48,9 @@ def instructions_text(cl: Checklist) -> str:
 
 
 def checklist_html(cl: Checklist, medium: str = "screen") -> str:
+    from auditor.render.templating import render_template, stylesheet  # Jinja2: only for html and pdf (a person
+    # waits for the table, and the import was a twentieth of the command)
+
     return render_template("checklist.html.j2", cl=cl, marks={s.value: m for s, m in _MARK.items()},
                            title=f"Pre-go-live checklist: {cl.tenant} ({cl.environment})",
                            generated=f"{cl.generated_at:%Y-%m-%d %H:%M} UTC", medium=medium,
@@ -58,4 +59,6 @@ def checklist_html(cl: Checklist, medium: str = "screen") -> str:
 
 def checklist_pdf(cl: Checklist) -> bytes:
     """One page: laid out in this process (a child would cost more to start than the page to lay out)."""
+    from auditor.render.pdf_child import html_to_pdf
+
     return html_to_pdf(checklist_html(cl, medium="print"))
