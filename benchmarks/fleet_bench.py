@@ -16,6 +16,10 @@ auditor.spool (the plan patched in a wrapper, nothing else changed).
 
     .venv/bin/python benchmarks/fleet_bench.py --tenants 500 2000 10000 --baseline-tenants 10 --workers 64 \
         --latency 0.1 --formats json,table
+
+``--baseline-code DIR`` also audits each fleet with the code of another checkout (say a git worktree of an
+earlier commit, with ``ln -s ../rules auditor/rules`` and ``ln -s ../report_templates auditor/report_templates``
+inside it, as the package installs them), right after, against the same stub: a ratio in one run.
 """
 
 from __future__ import annotations
@@ -129,7 +133,7 @@ LAST_HWM = [0.0]
 SAMPLE_EVERY = 0.1  # seconds; PSS (the kernel walks every page for it) every tenth sample
 
 
-def timed(cmd: list[str]) -> tuple[float, float, float, int]:
+def timed(cmd: list[str], code: Path = ROOT) -> tuple[float, float, float, int]:
     """Wall seconds, the process tree's peak summed RSS (MB), the auditor's own peak RSS (MB) and its exit code.
 
     Also kept: the tree's peak summed PSS (``LAST_PSS``) and the sum of every process's own peak RSS
@@ -137,7 +141,8 @@ def timed(cmd: list[str]) -> tuple[float, float, float, int]:
     sampling missed between two samples).
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=code, env={**ENV, "PYTHONPATH": str(code)}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     peak = [0.0, 0.0]
     hwm: dict[int, int] = {}
     done = threading.Event()
@@ -167,12 +172,12 @@ def timed(cmd: list[str]) -> tuple[float, float, float, int]:
 
 
 def audit(config: Path, url: str, workers: int, out: Path, formats: str = "json",
-          unspooled: bool = False) -> tuple[float, float, float, dict]:
+          unspooled: bool = False, code: Path = ROOT) -> tuple[float, float, float, dict]:
     head = [PY, "-c", UNSPOOLED] if unspooled else [PY, "-m", "auditor"]
-    seconds, tree, own, code = timed([*head, "run", "--all-tenants", "--config", str(config),
-                                      "--stripe-api-base", url, "--workers", str(workers), "--format", formats,
-                                      "--output", str(out), "--quiet"])
-    assert code == 0, f"audit exited {code}"
+    seconds, tree, own, exit_code = timed([*head, "run", "--all-tenants", "--config", str(config),
+                                           "--stripe-api-base", url, "--workers", str(workers), "--format", formats,
+                                           "--output", str(out), "--quiet"], code)
+    assert exit_code == 0, f"audit exited {exit_code}"
     return seconds, tree, own, json.loads((out / "results.json").read_text())
 
 
@@ -188,6 +193,9 @@ def main() -> None:
     parser.add_argument("--formats", default="json,table")
     parser.add_argument("--compare-unspooled", action="store_true")
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--baseline-code", type=Path, default=None,
+                        help="a checkout of earlier code (rules/ and report_templates/ linked inside its auditor/, "
+                             "as installed): each fleet is also audited by it, right after, against the same stub")
     parser.add_argument("--baseline-tenants", type=int, default=100,
                         help="tenants for the naive script and the --workers 1 run (both sequential)")
     args = parser.parse_args()
@@ -217,7 +225,7 @@ def report(args: argparse.Namespace, work: Path, config: Path, url: str) -> None
     print(f"loading {max(args.tenants + [args.baseline_tenants])} tenants: {time.perf_counter() - start:.2f} s")
 
     base_config = subset(config, args.baseline_tenants, work)
-    naive_s, _, _, code = timed([PY, "benchmarks/naive_audit.py", str(base_config), url])
+    naive_s, _, _, code = timed([PY, str(ROOT / "benchmarks" / "naive_audit.py"), str(base_config), url])
     assert code == 0, "naive script failed"
     seq_s, _, _, seq_results = audit(base_config, url, 1, work / "seq")
     par_s, _, _, par_results = audit(base_config, url, args.workers, work / "par")
@@ -232,9 +240,11 @@ def report(args: argparse.Namespace, work: Path, config: Path, url: str) -> None
           f"variant (load average {os.getloadavg()[0]:.1f})")
     for n in args.tenants:
         cfg = subset(config, n, work)
-        for unspooled in ([False, True] if args.compare_unspooled else [False]):
-            seconds, tree, own, results = audit(cfg, url, args.workers, work / f"run-{n}-{unspooled}", args.formats,
-                                                unspooled)
+        variants = [(False, ROOT)] + ([(True, ROOT)] if args.compare_unspooled else []) + \
+            ([(False, args.baseline_code.resolve())] if args.baseline_code else [])
+        for unspooled, code in variants:
+            seconds, tree, own, results = audit(cfg, url, args.workers, work / f"run-{n}-{unspooled}-{code.name}",
+                                                args.formats, unspooled, code)
             records = len(results["records"])
             requests = sum(r["evidence"]["requests_made"] for r in results["records"])
             ideal = requests * args.latency / args.workers
@@ -242,7 +252,8 @@ def report(args: argparse.Namespace, work: Path, config: Path, url: str) -> None
             print(f"{n:>7} {records:>7} {requests:>8} {seconds:>7.1f} {requests / seconds:>6.0f} {ideal:>7.1f} "
                   f"{seconds / ideal:>7.2f} {speedup:>19.1f} {tree:>12.0f} {LAST_HWM[0]:>15.0f} {LAST_PSS[0]:>11.0f} "
                   f"{own:>10.0f}  "
-                  f"{'results held in a list (before)' if unspooled else 'spooled'} (load average "
+                  f"{'results held in a list (before)' if unspooled else 'spooled'}"
+                  f"{'' if code == ROOT else f', code of {code}'} (load average "
                   f"{os.getloadavg()[0]:.1f})", flush=True)
 
 
