@@ -35,7 +35,14 @@ def record_rank(record: RecordResult) -> RecordRank:
 
 
 def ranks_of(records: Iterable[RecordResult]) -> dict[int, RecordRank]:
-    """Each record's rank by ``id()``: computed once for the matrix and the findings."""
+    """Each record's rank by ``id()``: computed once for the matrix and the findings.
+
+    Only for records held in a list: a spooled run (``auditor.spool``) decodes new objects on each pass,
+    freed at once, so a later pass's records would find the ranks of others under their recycled ids.
+    Those are ranked as they come (nothing is known).
+    """
+    if not isinstance(records, list):
+        return {}
     return {id(r): record_rank(r) for r in records}
 
 
