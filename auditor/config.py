@@ -252,6 +252,10 @@ def _parse_toml(file: Path, text: str) -> dict[str, Any]:
 
 PARALLEL_FROM = 1_000_000  # characters (about 1,500 tenants): below, forking costs more than it saves
 _TENANTS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*tenants[ \t]*\]\]", re.MULTILINE)
+# The first statement a [[tenants]] header (blank and comment lines before it): then `tenants` is an array of
+# tables in every part, as in the whole. A first part holding `tenants = [ {...} ]` parsed on its own, and so did
+# the parts after it, yet the whole is not TOML (a [[tenants]] header cannot add to that array).
+_OPENS_WITH_A_TENANT = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*\[\[[ \t]*tenants[ \t]*\]\]")
 
 
 class _NotInParts(Exception):
@@ -271,7 +275,8 @@ def _load_in_parts(file: Path, text: str) -> list[Tenant] | None:
     words every problem as it always did. The secrets are registered here: a
     child's registrations end with it.
     """
-    parts = _cut_at_tenants(text, _cores()) if len(text) >= PARALLEL_FROM else []
+    parts = _cut_at_tenants(text, _cores()) if len(text) >= PARALLEL_FROM and _OPENS_WITH_A_TENANT.match(text) \
+        else []
     loaded = forked_map(partial(_load_part, str(file)), parts, encode=_to_plain,
                         decode=partial(_from_plain, str(file))) if len(parts) > 1 else None
     if loaded is None:

@@ -42,8 +42,11 @@ _ESCAPE = r'\\(?:[btnfr"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})'  # TOML's; any oth
 # A string: a basic one as group n, a literal one as group n + 1. '""' or "''" followed by a third quote opens
 # a multi-line string in TOML; the line pattern fails there, as it must: only a comment may follow a value.
 _STRING = rf"\"([^\"\\]*(?:{_ESCAPE}[^\"\\]*)*)\"|'([^']*)'"
+# The leading blanks are possessive (*+): every branch after them starts with no blank, and the empty one is followed
+# by [ \t]* anyway, so the language is the same; a plain * made a failing indented line quadratic (each split of
+# its indentation between the leading and the trailing [ \t]* tried: 100,000 blanks then "a = 1", minutes).
 _LINE = re.compile(  # (?:...|) rather than (?:...)?: the same language, matched faster
-    rf"[ \t]*(?:"
+    rf"[ \t]*+(?:"
     rf"({_KEY})[ \t]*=[ \t]*(?:{_STRING}|\{{[ \t]*({_KEY})[ \t]*=[ \t]*(?:{_STRING})[ \t]*\}})"  # key = value
     rf"|(\[\[)[ \t]*tenants[ \t]*\]\]"  # a new tenant
     rf"|\[[ \t]*tenants[ \t]*\.[ \t]*(stage|live)[ \t]*\]"  # one of its records
