@@ -23,8 +23,10 @@ if TYPE_CHECKING:  # only for the type: importing pydantic here would slow every
 
 _PREFIX = re.compile(r"^(?:(?:sk|rk|pk)_(?:live|test)_|whsec_)")
 # also upper-cased and with the underscores percent-encoded, as a URL or a log may echo a key
-_SECRET_SHAPED = re.compile(r"(?:(?:sk|rk)(?:_|%5F)(?:live|test)(?:_|%5F)|whsec(?:_|%5F))[A-Za-z0-9]{8,}",
-                            re.IGNORECASE)
+_SECRET_OPENING = r"(?:(?:sk|rk)(?:_|%5F)(?:live|test)(?:_|%5F)|whsec(?:_|%5F))"
+# A tail stops where another key begins: glued to a secret-shaped string, a key lost its "sk" to that
+# string's tail and was printed whole after it (sk_test_…_live_51…); now each is masked.
+_SECRET_SHAPED = re.compile(rf"{_SECRET_OPENING}(?:(?!{_SECRET_OPENING})[A-Za-z0-9]){{8,}}", re.IGNORECASE)
 MIN_SECRET_LENGTH = 4  # shorter values cannot be scrubbed without destroying every text: config.py refuses them
 _WORD_BOUNDED_BELOW = 12  # short secrets are only matched as a whole word, so "test" spares "sk_test_…"
 
