@@ -29,6 +29,8 @@ import pytest
 import requests
 import responses
 import stripe
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -515,3 +517,41 @@ def test_a_records_reads_send_and_give_what_they_did(monkeypatch) -> None:
     (new, new_sent), (old, old_sent) = seen
     assert new == old and new["webhook_endpoints"] and len(new_sent) == 4
     assert [r for r in new_sent] == [re.sub(rb"Cookie: s=1\r\n", b"", r) for r in old_sent]  # no cookie now
+
+
+# --- the prepared request itself, over many URLs -----------------------------------------------------
+
+_URL_PIECES = st.sampled_from([
+    "/", "//", "?", "#", "&", "=", "%", "%2", "%zz", "%7e", "%7E", "%2F", "%E2%82%AC", "ü", "€", "\x00", " ", "\t",
+    "\n", "[", "]", "{", "|", "^", "`", '"', "<", ">", "'", "a", "v1", "..", ".", ";", ",", "\\", "*", "+", "~", "!",
+    "$", "(", ":", "\u200b", "．", "\U0001f600", "types[0]=a", "created[gte]=1", "starting_after=we_1"])
+# Every base validate_api_base lets through is http(s)://host[:port][/path] without user info, query,
+# fragment, backslash or whitespace: Session.request told URLs outside that apart differently (its
+# MissingSchema before the adapter's InvalidSchema; user info as Basic auth), which no request can reach.
+_BASES = st.sampled_from(["http://127.0.0.1:1", "https://api.stripe.com", "http://localhost", "https://[::1]:8",
+                          "http://127.0.0.1:1/pre%7efix", "https://bücher.example/ü", "HTTPS://API.STRIPE.COM"])
+
+
+def _prepared_by(session: requests.Session, url: str, headers: Mapping[str, str], new: bool) -> Any:
+    try:
+        if new:
+            adapter = session.get_adapter(url)
+            prepared = readonly._prepared(session, url, headers)
+        else:
+            prepared = session.prepare_request(requests.Request("GET", url, headers=headers, data={}, params={}))
+            adapter = session.get_adapter(prepared.url)
+    except Exception as exc:
+        return "raised", type(exc).__name__, str(exc)
+    return (prepared.method, prepared.url, list(prepared.headers.items()), prepared.body, prepared.hooks,
+            adapter is session.adapters["https://" if prepared.url.lower().startswith("https") else "http://"])
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(_BASES, st.lists(_URL_PIECES, max_size=10).map("".join),
+       st.sampled_from([SDK_HEADERS, {"user-agent": "x", "ACCEPT": "y"}, {"X": "caf\xe9"}, {}]))
+def test_the_prepared_get_is_the_one_session_request_prepared(base: str, rest: str, headers: dict[str, str]) -> None:
+    client = ReadOnlyHttpClient()
+    client._ensure_session()
+    session = client._thread_local.session
+    url = base + rest
+    assert _prepared_by(session, url, headers, new=True) == _prepared_by(session, url, headers, new=False)

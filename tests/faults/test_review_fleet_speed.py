@@ -48,6 +48,7 @@ _VOLATILE = [
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?( ?UTC|Z)?"), "TIME"),
     (re.compile(r'(duration_seconds|time)="[0-9.]+"'), r'\1="0"'),
     (re.compile(r"in \d+(\.\d+)? ?s\b"), "in 0 s"),
+    (re.compile(r"(_timestamp_seconds|_duration_seconds) [0-9.e+]+"), r"\1 0"),
 ]
 
 
@@ -134,7 +135,7 @@ def fleet(tmp_path_factory) -> Any:
         yield config, waivers, stub
 
 
-def audit(fleet: Any, out: Path, mode: str, *extra: str, formats: str = "table,json,junit,csv",
+def audit(fleet: Any, out: Path, mode: str, *extra: str, formats: str = "table,json,junit,csv,prometheus",
           monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, dict[str, str]]:
     """``audit run`` in this process, in one of MODES: the exit code, the table, and every file written."""
     config, _, stub = fleet
