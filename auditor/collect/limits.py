@@ -15,7 +15,9 @@ import http.client
 import io
 import threading
 import time
+import types
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -75,6 +77,25 @@ class _DeadlineReader(io.RawIOBase):
         super().close()
 
 
+def _parse_headers(fp: Any, _class: type[http.client.HTTPMessage] = http.client.HTTPMessage) -> Any:
+    """``http.client.parse_headers``, plain header blocks read by :mod:`auditor.collect.headers`."""
+    return read_header_block(fp) if _class is http.client.HTTPMessage else http.client.parse_headers(fp, _class)
+
+
+def quick_begin() -> Callable[[http.client.HTTPResponse], None]:
+    """The running Python's own ``HTTPResponse.begin``, its header block read by :func:`_parse_headers`.
+
+    The very code of the standard library's ``begin`` (status line, ``100 Continue``
+    and its cap on interim answers in later releases, version, framing: chunked,
+    length, will_close), with only the global name ``parse_headers`` bound to the
+    quick reader: a copy of one release's ``begin`` would fall behind the Python it
+    runs on.
+    """
+    stock = http.client.HTTPResponse.begin
+    names = dict(stock.__globals__, parse_headers=_parse_headers)
+    return types.FunctionType(stock.__code__, names, stock.__name__, stock.__defaults__, stock.__closure__)
+
+
 class _DeadlineResponse(http.client.HTTPResponse):
     """http.client's response (status line, headers, body) read through a :class:`_DeadlineReader`."""
 
@@ -85,47 +106,7 @@ class _DeadlineResponse(http.client.HTTPResponse):
             self.fp.close()
             self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
 
-    def begin(self) -> None:
-        """CPython's ``HTTPResponse.begin`` (3.11), its header block read by :mod:`auditor.collect.headers`."""
-        if self.headers is not None:
-            return
-        while True:  # until a final (non-100) status
-            version, status, reason = self._read_status()
-            if status != http.client.CONTINUE:
-                break
-            http.client._read_headers(self.fp)  # the 100 answer's headers, skipped
-        self.code = self.status = status
-        self.reason = reason.strip()
-        if version in ("HTTP/1.0", "HTTP/0.9"):
-            self.version = 10
-        elif version.startswith("HTTP/1."):
-            self.version = 11
-        else:
-            raise http.client.UnknownProtocol(version)
-        self.headers = self.msg = read_header_block(self.fp)
-        self._frame_body(status)
-
-    def _frame_body(self, status: int) -> None:
-        """Chunked or not, whether the connection closes after, and the body's length: as ``begin`` decides."""
-        encoding = self.headers.get("transfer-encoding")
-        self.chunked = bool(encoding and encoding.lower() == "chunked")
-        self.chunk_left = None
-        self.will_close = self._check_close()  # type: ignore[attr-defined]  # the stdlib's own
-        self.length = None
-        length = self.headers.get("content-length")
-        if length and not self.chunked:
-            try:
-                self.length = int(length)
-            except ValueError:
-                self.length = None
-            else:
-                if self.length < 0:  # a nonsensical negative length is ignored
-                    self.length = None
-        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200 \
-                or self._method == "HEAD":  # type: ignore[attr-defined]  # the stdlib's own
-            self.length = 0
-        if not self.will_close and not self.chunked and self.length is None:
-            self.will_close = True
+    begin = quick_begin()
 
 
 class _HTTPConnection(HTTPConnection):

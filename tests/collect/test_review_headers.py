@@ -205,3 +205,91 @@ class _StockDeadlineResponse(_DeadlineResponse):
 def test_through_the_deadline_reader_the_answer_is_the_stock_one(continues, status, headers, blank, body) -> None:
     data = b"".join(continues) + status + b"".join(headers) + blank + body
     assert _through_a_socket(_DeadlineResponse, data) == _through_a_socket(_StockDeadlineResponse, data)
+
+
+# --- the running Python's own begin -----------------------------------------------------------------------
+
+_INTERIM = b"HTTP/1.1 100 Continue\r\nX-Hint: 1\r\n\r\n"
+_FINAL = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+
+# CPython's names, as a copy of its begin finds them among its globals
+CONTINUE, NO_CONTENT, NOT_MODIFIED = http.client.CONTINUE, http.client.NO_CONTENT, http.client.NOT_MODIFIED
+HTTPException, UnknownProtocol = http.client.HTTPException, http.client.UnknownProtocol
+_read_headers, parse_headers = http.client._read_headers, http.client.parse_headers  # type: ignore[attr-defined]
+_MAXINTERIMRESPONSES = 5  # CPython's is 100: a small one keeps the test short
+
+
+def _newer_begin(self: Any) -> None:
+    """``HTTPResponse.begin`` as CPython releases after 3.11.7 have it: at most ``_MAXINTERIMRESPONSES``
+    status lines are read while skipping ``100 Continue`` (a server may not keep the client in the loop)."""
+    if self.headers is not None:
+        return
+    for _ in range(_MAXINTERIMRESPONSES):
+        version, status, reason = self._read_status()
+        if status != CONTINUE:
+            break
+        skipped_headers = _read_headers(self.fp)
+        if self.debuglevel > 0:
+            print("headers:", skipped_headers)
+        del skipped_headers
+    else:
+        raise HTTPException(f"got more than {_MAXINTERIMRESPONSES} interim responses")
+    self.code = self.status = status
+    self.reason = reason.strip()
+    if version in ("HTTP/1.0", "HTTP/0.9"):
+        self.version = 10
+    elif version.startswith("HTTP/1."):
+        self.version = 11
+    else:
+        raise UnknownProtocol(version)
+    self.headers = self.msg = parse_headers(self.fp)
+    tr_enc = self.headers.get("transfer-encoding")
+    if tr_enc and tr_enc.lower() == "chunked":
+        self.chunked = True
+        self.chunk_left = None
+    else:
+        self.chunked = False
+    self.will_close = self._check_close()
+    self.length = None
+    length = self.headers.get("content-length")
+    if length and not self.chunked:
+        try:
+            self.length = int(length)
+        except ValueError:
+            self.length = None
+        else:
+            if self.length < 0:
+                self.length = None
+    else:
+        self.length = None
+    if status in (NO_CONTENT, NOT_MODIFIED) or 100 <= status < 200 or self._method == "HEAD":
+        self.length = 0
+    if not self.will_close and not self.chunked and self.length is None:
+        self.will_close = True
+
+
+@pytest.mark.parametrize("interim", [0, 1, 98, 99, 100, 101, 150])
+def test_as_many_interim_answers_as_the_running_python_allows(interim: int) -> None:
+    ours, stock = _both(_INTERIM * interim + _FINAL)
+    assert ours == stock
+
+
+def test_the_quick_begin_is_the_running_pythons_own_code() -> None:
+    """A copy of 3.11's begin would fall behind the Python it runs on (later releases cap the interim
+    answers): begin is CPython's own code, only its header parser bound to the quick one."""
+    assert _DeadlineResponse.begin.__code__ is http.client.HTTPResponse.begin.__code__
+
+
+@pytest.mark.parametrize("interim", [3, 4, 5, 6])
+def test_a_newer_pythons_cap_on_interim_answers_holds_for_the_quick_begin(monkeypatch, interim: int) -> None:
+    """On a Python whose begin caps the interim answers, the quick begin caps them alike (and reads its
+    header blocks quickly: a parser of its own would not see the cap)."""
+    monkeypatch.setattr(http.client.HTTPResponse, "begin", _newer_begin)
+    quick = type("Quick", (_DeadlineResponse,), {"begin": limits.quick_begin()})
+    assert quick.begin.__globals__["parse_headers"] is not parse_headers
+    data = _INTERIM * interim + _FINAL
+    ours = _outcome(quick(_Bytes(data), method="GET"), "read")
+    stock = _outcome(http.client.HTTPResponse(_Bytes(data), method="GET"), "read")  # type: ignore[arg-type]
+    assert ours == stock
+    assert (ours[0] == "begin raised") is (interim >= 5)
