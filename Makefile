@@ -12,13 +12,17 @@ TEST_STAMP := $(VENV)/.test-deps-stamp
 
 .PHONY: demo test bench clean lock
 
-# Exactly the locked versions (hashes checked), then the project itself without resolving anything.
+# Exactly the locked versions (hashes checked), then the project itself, without resolving anything:
+# the lock is complete (pip-compile), so --no-deps keeps a new release on PyPI from entering
+# (pip 23's resolver took a newer fonttools for weasyprint's `fonttools[woff]` and refused it
+# in hash mode); `pip check` then proves the locked set satisfies every requirement.
 # A changed lock rebuilds the venv from scratch, so nothing unlocked is left over in it.
 $(STAMP): $(LOCK) pyproject.toml scripts/system-deps
 	./scripts/system-deps
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip check -q --disable-pip-version-check
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
