@@ -53,6 +53,7 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
     tenants are audited, so that TEN003 still sees every other tenant.
     """
     fleet = fleet or FleetIndex.build(plan.tenants)
+    catalogue = rule_catalogue()  # the rule modules loaded here, before any worker is forked, shared by all
     jobs = plan.records()
     spool = RecordSpool(len(jobs), [t.company_id for t, _ in jobs]) if len(jobs) > plan.spool_above else None
     results: list[RecordResult | None] = [None] * (0 if spool else len(jobs))
@@ -78,7 +79,7 @@ def run_audit(plan: AuditPlan, source: EvidenceSource, progress: ProgressCallbac
             results[index] = _as_record(result)
         if progress:
             progress(_as_record(result))
-    run = RunResult(tool_version=__version__, config=plan.config_path, mode=plan.mode, rules=rule_catalogue(),
+    run = RunResult(tool_version=__version__, config=plan.config_path, mode=plan.mode, rules=catalogue,
                     records=[r for r in results if r is not None])
     if spool is not None:
         run.records = spool.complete()  # type: ignore[assignment]  # a Sequence of RecordResult, read on access

@@ -9,7 +9,6 @@ processes, each with its own threads, spread it over the machine's cores.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import queue
 import signal
@@ -18,8 +17,12 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from multiprocessing import connection as mp_connection
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:  # multiprocessing is imported where a process is forked (~10 ms the checklist need not pay)
+    import multiprocessing.context
+    import multiprocessing.process
+    from multiprocessing import connection as mp_connection
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -99,12 +102,16 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
     died (killed, crashed) costs only the records it had not delivered; each
     becomes ``lost(i, reason)``. Children ignore Ctrl-C: the parent stops them.
     """
+    import multiprocessing
+    from multiprocessing import connection as mp_connection
+
     context = multiprocessing.get_context("fork")
     per_child = max(1, workers // processes)
     children: list[_Child] = []
     # the loaded fleet, as it is at the fork, is left out of the collector: a child's collections would
     # otherwise write to every object's header and so copy the parent's pages into each child
     gc.freeze()
+    release_free_memory()  # what loading the fleet freed and kept would otherwise be counted in every child
     try:
         for k in range(processes):
             children.append(_Child.start(context, list(range(k, count, processes)), work, per_child, encode))
@@ -128,6 +135,21 @@ def in_processes(count: int, work: Callable[[int], T], workers: int, processes: 
         for child in children:
             child.stop()
         gc.unfreeze()
+
+
+def release_free_memory() -> None:
+    """Hand the C allocator's free pages back to the system (glibc ``malloc_trim``; elsewhere nothing).
+
+    Loading a large tenant file peaks well above what stays in use (the parsed TOML is dropped), and glibc
+    keeps those pages: a forked child maps them too, so before forking they cost once per process.
+    """
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the symbols the interpreter itself is linked with
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        return
+    trim(0)
 
 
 class _Child:
@@ -284,6 +306,8 @@ def forked_map(work: Callable[[U], T], shares: Sequence[U], encode: Callable[[T]
     """
     if len(shares) < 2 or not hasattr(os, "fork"):
         return None
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     children: list[tuple[Any, mp_connection.Connection]] = []  # (a fork context's Process, its pipe's read end)
     try:

@@ -8,7 +8,10 @@ Every such character is shown as an escape (``\\x1b``, ``<U+202E>``) instead.
 
 from __future__ import annotations
 
+import os
+import sys
 import unicodedata
+from typing import TextIO
 
 _KEPT_IN_LINES = "\n"
 
@@ -36,3 +39,9 @@ def visible(text: str, *, lines: bool = False) -> str:
     if text.isascii() and text.isprintable():
         return text
     return "".join(_shown(c) if _unsafe(c, lines) else c for c in text)
+
+
+def use_color(no_color: bool = False, stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal, never with ``--no-color`` or ``NO_COLOR`` set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()

@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.app.errors import UsageProblem
 from auditor.app.inputs import SourceOptions, apply_waiver_entries, evidence_source, load_fleet, load_waiver_file
 from auditor.app.output import Output
-from auditor.app.preflight import unknown_tenants_message
 from auditor.app.startup import collector_off
 from auditor.atomic import output_batch, write_bytes_atomic
-from auditor.audit import audit_record
-from auditor.checklist import Checklist, build_checklist
 from auditor.config import Environment, Tenant
-from auditor.redact import scrub
 from auditor.render import FORMATS
-from auditor.results import RecordResult, RunResult
-from auditor.rules.base import FleetIndex, Settings
+from auditor.rules.context import FleetIndex, Settings
+
+if TYPE_CHECKING:
+    from auditor.checklist import Checklist
+    from auditor.results import RecordResult
+
+# Only what is needed to ask Stripe is imported up front; the engine, the rule catalogue, the checklist
+# and its renderers are imported while Stripe answers (auditor.collect.prefetch).
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,19 @@ def _checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     record = tenant.record(options.environment)
     result: RecordResult | None = None
     if record is not None:
+        from auditor.collect.prefetch import prefetch
+
         settings = Settings()
-        source = evidence_source(options.source, settings.delivery_window_days)
+        source = prefetch(evidence_source(options.source, settings.delivery_window_days), tenant, record)
+        from auditor.audit import audit_record  # imported while Stripe answers, as is the rest below
+        from auditor.evaluate import rule_catalogue
+        from auditor.results import RunResult
+
+        rule_catalogue()  # the rule modules, loaded now rather than once the answer is in
         result = audit_record(tenant, record, source, FleetIndex.build(fleet), settings)
         apply_waiver_entries(RunResult(records=[result]), waivers)
+    from auditor.checklist import build_checklist
+
     checklist = build_checklist(tenant, options.environment, result, accept_waived=options.accept_waived)
     with output_batch():  # the HTML and the PDF are put in place together, or neither
         _write(checklist, options, out)
@@ -80,6 +92,7 @@ def _checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
 
 def _instructions(tenant: Tenant, environment: Environment, out: Output) -> ChecklistOutcome:
     """``--instructions``: the setup steps with this tenant's values, Stripe not asked."""
+    from auditor.checklist import build_checklist
     from auditor.render.checklist import instructions_text
 
     steps = build_checklist(tenant, environment, None)
@@ -91,6 +104,8 @@ def _the_tenant(fleet: list[Tenant], options: ChecklistOptions) -> Tenant:
     """The tenant ``--tenant`` names, or a usage problem with a suggestion."""
     found = next((tenant for tenant in fleet if tenant.company_id == options.company_id), None)
     if found is None:
+        from auditor.app.preflight import unknown_tenants_message
+
         raise UsageProblem(unknown_tenants_message([options.company_id], fleet, options.config))
     return found
 
@@ -113,6 +128,8 @@ def _table(checklist: Checklist, color: bool) -> bytes:
 
 
 def _json(checklist: Checklist, color: bool) -> bytes:
+    from auditor.redact import scrub
+
     return (scrub(checklist.model_dump_json(indent=2)) + "\n").encode("utf-8")
 
 

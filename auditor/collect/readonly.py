@@ -35,6 +35,7 @@ from auditor.collect.limits import (
     read_body,
     set_deadline,
 )
+from auditor.collect.sending import note_sending
 
 ALLOWED_METHODS = frozenset({"GET"})
 _CLOCK_SLACK = 0.05  # seconds: a socket timeout set to end at the deadline may wake a hair before it
@@ -114,6 +115,7 @@ class ReadOnlyHttpClient(stripe.RequestsClient):
         try:
             left = max(deadline - start, 0.001)
             session = self._thread_local.session
+            note_sending()
             response = session.get_adapter(url).send(
                 _prepared(session, url, headers), stream=True,
                 timeout=(min(self._connect, left), min(self._total, left)),

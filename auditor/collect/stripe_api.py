@@ -143,6 +143,11 @@ class StripeSource:
         self._http = ReadOnlyHttpClient(timeout=(min(self.timeout, 10.0), self.timeout), api_base=self.api_base,
                                         max_answer_bytes=self.max_answer_bytes)
 
+    @property
+    def reads_at_once(self) -> int:
+        """Requests a record has in flight when its reads have all begun (auditor.collect.prefetch waits for it)."""
+        return len(_PARTS) if self.parallel_reads else 1
+
     # --- one record ---------------------------------------------------------
 
     def collect(self, tenant: Tenant, record: Record) -> RecordEvidence:

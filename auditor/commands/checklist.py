@@ -20,7 +20,7 @@ from auditor.commands.common import (
     waivers_option,
 )
 from auditor.config import Environment
-from auditor.render.table import use_color
+from auditor.terminal import use_color
 
 
 @click.command("checklist")

@@ -23,9 +23,9 @@ from auditor.commands.common import (
 from auditor.commands.delivery import delivery_options, pop_delivery
 from auditor.config import Environment
 from auditor.progress import progress_reporter
-from auditor.render.table import use_color
 from auditor.results import Severity
 from auditor.rules.base import Settings
+from auditor.terminal import use_color
 
 
 @click.command("run")

@@ -9,7 +9,6 @@ and fix text stays indented under its finding.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -29,12 +28,6 @@ DEFAULT_WIDTH = 80
 _SEVERITY_COLOR = {"critical": "red", "high": "red", "medium": "yellow", "low": "yellow", "info": "blue"}
 _STATUS_COLOR = {"pass": "green", "fail": "red", "error": "magenta", "skipped": "yellow", "waived": "cyan"}
 _LABEL = 9  # "CRITICAL " and friends: the finding's text starts in one column
-
-
-def use_color(no_color: bool = False, stream: TextIO | None = None) -> bool:
-    """Colour only on a terminal, never with ``--no-color`` or ``NO_COLOR`` set (https://no-color.org)."""
-    stream = stream or sys.stdout
-    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
 
 
 def terminal_width(stream: TextIO | None = None) -> int:

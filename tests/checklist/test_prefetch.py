@@ -1,0 +1,139 @@
+"""The checklist asks Stripe before loading the engine, and a prefetched read is audited like any other."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from auditor import logcontext
+from auditor.audit import audit_record
+from auditor.collect.prefetch import prefetch
+from auditor.collect.sending import SENDING, note_sending
+from auditor.collect.stripe_api import StripeSource
+from auditor.config import Environment, Record, Tenant, load_tenants
+from auditor.evidence import RecordEvidence
+from auditor.rules.base import FleetIndex, Settings
+from tests.faults.fleet import build_fleet, company_id
+from tests.stub_stripe import StubStripe
+
+ROOT = Path(__file__).resolve().parents[2]
+HANG_GUARD = 300  # seconds: only a hung child reaches it
+
+# Runs `audit checklist` and, at its first connection to Stripe, notes which of the engine's modules were loaded.
+FIRST_CONNECT = """
+import json, socket, sys
+seen = []
+class Noting(socket.socket):
+    def connect(self, *address):
+        if not seen:
+            seen.append(sorted(m for m in ("auditor.audit", "auditor.evaluate", "auditor.checklist",
+                                           "auditor.rules.account", "auditor.rules.webhook") if m in sys.modules))
+        return super().connect(*address)
+socket.socket = Noting
+from auditor.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "loaded_at_first_connect": seen[0] if seen else None}))
+"""
+
+
+def test_stripe_is_asked_before_the_engine_and_catalogue_are_loaded(tmp_path) -> None:
+    config, world, secrets = build_fleet(tmp_path / "fleet", 1)
+    with StubStripe(world) as stub:
+        argv = ["checklist", "--tenant", company_id(0), "--env", "live", "--config", str(config),
+                "--stripe-api-base", stub.url]
+        done = subprocess.run([sys.executable, "-c", FIRST_CONNECT, *argv], capture_output=True, text=True,
+                              timeout=HANG_GUARD, cwd=ROOT)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, done.stdout + done.stderr  # READY: the reads answered and were judged
+    assert report["loaded_at_first_connect"] == []  # loaded while Stripe answered, not before it was asked
+    assert "VERDICT: READY" in done.stdout
+    assert not any(secret in done.stdout + done.stderr for secret in secrets)
+
+
+class _Source:
+    """An evidence source that sends its requests at once, notes the log context it ran in, and waits to be
+    released before it answers (or raises)."""
+
+    reads_at_once = 2
+
+    def __init__(self, fail: BaseException | None = None):
+        self.fail = fail
+        self.release = threading.Event()
+        self.context: object = None
+
+    def collect(self, tenant: Tenant, record: Record) -> RecordEvidence:
+        self.context = logcontext._CURRENT.get()
+        helper = threading.Thread(target=contextvars.copy_context().run, args=(note_sending,))  # as the reads run
+        helper.start()
+        helper.join()
+        note_sending()
+        assert self.release.wait(HANG_GUARD)
+        if self.fail:
+            raise self.fail
+        return RecordEvidence(company_id=tenant.company_id, environment=record.environment.value, not_asked="test")
+
+
+@pytest.fixture
+def tenant(tmp_path) -> Tenant:
+    config, _, _ = build_fleet(tmp_path / "fleet", 1)
+    return load_tenants(config)[0]
+
+
+def test_prefetch_returns_once_the_requests_are_sent_in_the_records_log_context(tenant) -> None:
+    record = tenant.record(Environment.LIVE)
+    assert record is not None
+    source = _Source()
+    fetched = prefetch(source, tenant, record)  # returns while the answers are still awaited
+    assert fetched.in_flight.is_set() and not source.release.is_set()
+    assert SENDING.get() is None  # the caller's own requests are not counted
+    source.release.set()
+    evidence = fetched.collect(tenant, record)
+    assert (evidence.company_id, evidence.environment, evidence.not_asked) == (tenant.company_id, "live", "test")
+    assert source.context == (tenant.company_id, "live")  # its log lines name the record
+
+
+def test_a_failing_read_is_that_records_error_as_without_prefetch(tenant) -> None:
+    record = tenant.record(Environment.LIVE)
+    assert record is not None
+    source = _Source(fail=RuntimeError("boom"))
+    source.release.set()
+    result = audit_record(tenant, record, prefetch(source, tenant, record), FleetIndex.build([tenant]), Settings())
+    assert result.status.value == "error"
+    assert result.error is not None and "RuntimeError while asking Stripe" in result.error
+
+
+def test_a_prefetched_source_answers_for_its_own_record_only(tenant) -> None:
+    live, stage = tenant.record(Environment.LIVE), tenant.record(Environment.STAGE)
+    assert live is not None and stage is not None
+    source = _Source()
+    source.release.set()
+    fetched = prefetch(source, tenant, live)
+    with pytest.raises(ValueError, match="one record only"):
+        fetched.collect(tenant, stage)
+    assert fetched.collect(tenant, live).environment == "live"
+
+
+class _Silent:
+    """A source that sends nothing (saved evidence, --offline): done at once."""
+
+    def collect(self, tenant: Tenant, record: Record) -> RecordEvidence:
+        return RecordEvidence(company_id=tenant.company_id, environment=record.environment.value)
+
+
+def test_a_source_that_sends_nothing_is_waited_for_only_until_it_is_done(tenant) -> None:
+    record = tenant.record(Environment.STAGE)
+    assert record is not None
+    fetched = prefetch(_Silent(), tenant, record)
+    assert fetched.in_flight.is_set()
+    assert fetched.collect(tenant, record).environment == "stage"
+
+
+def test_the_stripe_source_says_how_many_requests_start_at_once() -> None:
+    assert StripeSource(api_base="http://127.0.0.1:9").reads_at_once == 3
+    assert StripeSource(api_base="http://127.0.0.1:9", parallel_reads=False).reads_at_once == 1
