@@ -16,6 +16,7 @@ from pathlib import Path
 
 from auditor.atomic import write_bytes_new
 from auditor.results import RunResult
+from auditor.results_file import read_run
 
 log = logging.getLogger(__name__)
 PATTERN = "results-*.json"
@@ -45,7 +46,7 @@ def previous_run(directory: Path) -> RunResult | None:
     """The most recent stored run that can be read (a broken file is skipped, with a warning)."""
     for path in reversed(stored_runs(directory)):
         try:
-            return RunResult.from_json(path.read_text(encoding="utf-8"))
+            return read_run(path)  # a large run record by record, into a spool (auditor.results_file)
         except (OSError, ValueError) as exc:
             log.warning("skipping unreadable history file %s: %s", path, exc)
     return None

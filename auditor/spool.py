@@ -52,6 +52,13 @@ class RecordSpool(MutableSequence[RecordResult]):
         self._file.write(data)
         self._facts[index] = facts
 
+    def add(self, record: RecordResult) -> None:
+        """Store ``record`` in a new place at the end (a saved run read record by record: auditor.results_file)."""
+        self._where.append(None)
+        self._companies.append(record.company_id)
+        self._facts.append(None)
+        self.put(len(self._where) - 1, *dumped(record))
+
     def complete(self) -> RecordSpool:
         """Drop the places that never got a record (a run cut short), keeping the order of the rest."""
         kept = [n for n, w in enumerate(self._where) if w is not None]

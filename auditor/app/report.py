@@ -14,6 +14,7 @@ from auditor.app.reports import write_reports
 from auditor.atomic import output_batch
 from auditor.render import RenderOptions
 from auditor.results import ExitCode, RunResult
+from auditor.results_file import read_run
 from auditor.validation import first_problem
 
 
@@ -43,14 +44,12 @@ def render_report(options: ReportOptions, out: Output) -> ReportOutcome:
 def load_results(path: Path) -> RunResult:
     """A saved results.json, or a :class:`ResultsFileProblem` that says what is wrong with it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_run(path)  # a large run record by record, into a spool; errors as from the whole text
     except FileNotFoundError:
         raise ResultsFileProblem(f"{path}: no such results file") from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise ResultsFileProblem(f"{path}: cannot read the results file ({reason})") from None
-    try:
-        return RunResult.from_json(text)
     except json.JSONDecodeError as exc:
         raise ResultsFileProblem(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except ValidationError as exc:
