@@ -18,6 +18,7 @@ from auditor.rules.context import FleetIndex, Settings
 
 if TYPE_CHECKING:
     from auditor.checklist import Checklist
+    from auditor.collect.prefetch import Prefetched
     from auditor.results import RecordResult
 
 # Only what is needed to ask Stripe is imported up front; the engine, the rule catalogue, the checklist
@@ -63,6 +64,8 @@ def run_checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
 def _checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     check_formats(options.formats)
     options.source.check()
+    settings = Settings()
+    early = None if options.instructions else _early_reads(options, settings)
     fleet = load_fleet(options.config)
     waivers = load_waiver_file(options.waivers_file)
     tenant = _the_tenant(fleet, options)
@@ -73,8 +76,8 @@ def _checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     if record is not None:
         from auditor.collect.prefetch import prefetch
 
-        settings = Settings()
-        source = prefetch(evidence_source(options.source, settings.delivery_window_days), tenant, record)
+        source = early if early is not None and early.holds(tenant, record) else \
+            prefetch(evidence_source(options.source, settings.delivery_window_days), tenant, record)
         from auditor.audit import audit_record  # imported while Stripe answers, as is the rest below
         from auditor.evaluate import rule_catalogue
         from auditor.results import RunResult
@@ -88,6 +91,27 @@ def _checklist(options: ChecklistOptions, out: Output) -> ChecklistOutcome:
     with output_batch():  # the HTML and the PDF are put in place together, or neither
         _write(checklist, options, out)
     return ChecklistOutcome(checklist=checklist, exit_code=checklist.verdict.exit_code)
+
+
+def _early_reads(options: ChecklistOptions, settings: Settings) -> Prefetched | None:
+    """The record's reads begun before a large tenant file is loaded whole (``auditor.config.early_tenant``).
+
+    The whole load still decides: a broken file stops the command as always (these answers are dropped),
+    and the answers are used only for the very record the whole load gives (:meth:`Prefetched.holds`).
+    """
+    from auditor.config import early_tenant
+
+    tenant = early_tenant(options.config, options.company_id)
+    record = tenant.record(options.environment) if tenant is not None else None
+    if tenant is None or record is None:
+        return None
+    try:
+        source = evidence_source(options.source, settings.delivery_window_days)
+    except UsageProblem:
+        return None  # said in its usual place, after the tenant file
+    from auditor.collect.prefetch import prefetch
+
+    return prefetch(source, tenant, record)
 
 
 def _instructions(tenant: Tenant, environment: Environment, out: Output) -> ChecklistOutcome:

@@ -54,9 +54,14 @@ class Prefetched:
             if self._sent >= self._expected:
                 self.in_flight.set()
 
+    def holds(self, tenant: Tenant, record: Record) -> bool:
+        """Whether this is the evidence of ``record``: the same company ID and record (environment, account,
+        keys), so that reading it anew would ask Stripe exactly the same."""
+        return tenant.company_id == self._tenant.company_id and record == self._record
+
     def collect(self, tenant: Tenant, record: Record) -> RecordEvidence:
         """The prefetched record's evidence (waited for); only that record can be asked for."""
-        if tenant is not self._tenant or record is not self._record:
+        if not self.holds(tenant, record):
             raise ValueError("a prefetched source holds the evidence of one record only")
         return self._answer.result()
 
