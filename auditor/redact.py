@@ -78,13 +78,14 @@ def register_secret(value: str | None) -> None:
 
 
 def _written_forms(secret: str) -> set[str]:
-    """The secret as outputs may write it: raw, escaped for JSON, HTML, XML and Python's repr, and twice-escaped."""
+    """The secret as outputs write it: raw, escaped for JSON, HTML, XML, CSV and Python's repr, and twice-escaped."""
     def once(text: str) -> set[str]:
         backslashed = text.encode("unicode_escape").decode("ascii")  # as repr() writes it inside a longer text
         return {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], repr(text)[1:-1],
                 backslashed, backslashed.replace("'", "\\'"), str(markupsafe.escape(text)),  # Jinja2's escaping
                 html.escape(text), html.escape(text, quote=False),
-                html.escape(text, quote=False).replace('"', "&quot;")}
+                html.escape(text, quote=False).replace('"', "&quot;"),
+                text.replace('"', '""')}  # as a CSV cell quotes it
 
     percent = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").replace("_", "%5F"),
                secret.replace("_", "%5F")}  # as a URL carries it (the pattern ignores case)

@@ -9,6 +9,9 @@ import pytest
 
 from auditor.evidence import RecordEvidence, WebhookEndpoint
 from auditor.redact import register_secret, scrub, scrub_model
+from auditor.render import RenderOptions
+from auditor.render.spreadsheet import CsvRenderer
+from auditor.results import RunResult
 
 KEY = "sk_live_51EchoKey" + "Ab9Cd8Ef7" * 4
 IRREGULAR = "pa ss&wörd_Echo/42"  # not Stripe-shaped: found only because it was registered
@@ -42,3 +45,16 @@ def test_evidence_is_scrubbed_in_every_string_field() -> None:
     dumped = scrub_model(evidence).model_dump_json()
     assert "Ab9Cd8Ef7" not in dumped.replace("%5F", "_") and "AB9CD8EF7" not in dumped
     assert "https://x.example/" in dumped and "ECHO1" in dumped
+
+
+def test_a_registered_secret_with_quotes_is_masked_in_results_csv() -> None:
+    """The CSV writer doubles a cell's quotes ("" for "): that form is masked too (it was printed whole)."""
+    from tests.render.synthetic import record
+
+    secret = 'pl3nigo "odd" <vault> 9f2c'
+    register_secret(secret)
+    rec = record("CSVQUOTE000000000001", "Quote GmbH", "live", kind="wrong_path")
+    check = next(c for c in rec.checks if c.message)
+    rec.checks[rec.checks.index(check)] = check.model_copy(update={"message": f"found {secret} in the URL"})
+    data = CsvRenderer().render(RunResult(records=[rec]), RenderOptions()).decode("utf-8-sig")
+    assert '""odd""' not in data and "odd" not in data and "found " in data
