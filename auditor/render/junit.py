@@ -12,6 +12,7 @@ suites (a registered secret could only if it held them).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 
@@ -22,6 +23,22 @@ from auditor.results import CheckStatus, RecordResult, RunResult, Severity
 _COUNTS = ("tests", "failures", "errors", "skipped")
 _ROOT = "testsuites"
 _LEVEL_ONE = "\n  "  # ET.indent's text before each suite (the root's children); the last one's tail is "\n"
+
+
+# Characters XML 1.0 does not allow, even escaped: ElementTree writes them raw and every XML reader (a CI
+# server's too) then refuses the whole file. Tenant names and Stripe's messages are untrusted text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """``text`` with each character XML cannot carry shown as an escape (``\\x0b``, ``\\ufffe``): put in place
+    after ElementTree's escaping, so the escape itself must need none (no ``<``)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def _out(text: str) -> bytes:
+    """A piece of the document as written: scrubbed of secrets, every character one XML can carry."""
+    return _xml_safe(scrub(text)).encode("utf-8")
 
 
 def _counted_as(status: CheckStatus, severity: Severity) -> str | None:
@@ -102,14 +119,14 @@ class JunitRenderer:
         for key, value in totals.items():
             root.set(key, str(value))
         if not found:  # no suite: ET.indent leaves the root alone and ElementTree closes it in its opening tag
-            yield scrub(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n").encode("utf-8")
+            yield _out(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
             return
         root.text = _LEVEL_ONE
         head, closing, _ = ET.tostring(root, encoding="unicode", xml_declaration=True).rpartition(f"</{_ROOT}>")
-        yield scrub(head).encode("utf-8")  # the declaration, the root's opening tag and the first indentation
+        yield _out(head)  # the declaration, the root's opening tag and the first indentation
         timestamp = run.generated_at.isoformat()
         for index, record in enumerate(run.records):
             suite = _suite(record, timestamp)
             ET.indent(suite, level=1)  # as ET.indent of the whole tree indents a child of the root
-            yield scrub((_LEVEL_ONE if index else "") + ET.tostring(suite, encoding="unicode")).encode("utf-8")
-        yield scrub("\n" + closing + "\n").encode("utf-8")
+            yield _out((_LEVEL_ONE if index else "") + ET.tostring(suite, encoding="unicode"))
+        yield _out("\n" + closing + "\n")

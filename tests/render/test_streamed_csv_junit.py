@@ -91,7 +91,16 @@ def junit_oracle(run: RunResult, options: RenderOptions) -> bytes:
     for key, value in totals.items():
         suites.set(key, str(value))
     ET.indent(suites)
-    return scrub(ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n").encode("utf-8")
+    whole = scrub(ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")
+    # since: what XML 1.0 cannot carry (written raw before, and no reader took the file) is shown as an escape
+    return "".join(_shown(c) for c in whole).encode("utf-8")
+
+
+def _shown(char: str) -> str:
+    code = ord(char)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000:
+        return char
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 # ---- runs ----
@@ -250,3 +259,17 @@ def test_junit_is_made_a_suite_at_a_time_after_a_pass_that_counts() -> None:
     assert records.read == [0] and suite.startswith("<testsuite ") and suite.endswith("</testsuite>")
     rest = list(chunks)
     assert len(rest) == len(records) and rest[-1] == b"\n</testsuites>\n" and records.passes == 2
+
+
+def test_junit_xml_stays_well_formed_whatever_the_tenant_name_or_message_holds() -> None:
+    """Characters XML 1.0 cannot carry (even escaped) are shown as escapes: a CI server can always read the file."""
+    from tests.render.synthetic import record as make_record
+
+    rec = make_record("CTRLCHARS00000000001", "Evil\x0b\x00Name\ufffe", "live", kind="wrong_path")
+    check = next(c for c in rec.checks if c.status is CheckStatus.FAIL)
+    rec.checks[rec.checks.index(check)] = check.model_copy(update={"message": "bad\x1bthing\x08"})
+    data = JunitRenderer().render(RunResult(records=[rec]), RenderOptions())
+    root = ET.fromstring(data)  # raised "not well-formed (invalid token)" before
+    tenant = root.find("testsuite/properties/property[@name='tenant']")
+    assert tenant is not None and tenant.get("value") == "Evil\\x0b\\x00Name\\ufffe"
+    assert "bad\\x1bthing\\x08" in data.decode("utf-8")
