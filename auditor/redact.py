@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,17 @@ _irregular: dict[str, str] = {}  # a way the secret may be written (raw, JSON-, 
 _folded: dict[str, str] = {}  # the same, keyed in lower case: the pattern ignores case (an upper-cased echo)
 _pattern: re.Pattern[str] | None = None
 _Model = TypeVar("_Model", bound="BaseModel")
+
+
+def _new_lock_in_child() -> None:
+    """A forked child gets a free lock: the thread that held it at the fork (the checklist's prefetch thread,
+    scrubbing, while the tenant file loads in forked parts) does not exist in the child, which waited for ever."""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def mask(value: str | None) -> str:
