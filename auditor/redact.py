@@ -97,11 +97,18 @@ def _written_forms(secret: str) -> set[str]:
                 backslashed, backslashed.replace("'", "\\'"), str(markupsafe.escape(text)),  # Jinja2's escaping
                 html.escape(text), html.escape(text, quote=False),
                 html.escape(text, quote=False).replace('"', "&quot;"),
+                _as_xml_attribute(text),
                 text.replace('"', '""')}  # as a CSV cell quotes it
 
     percent = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").replace("_", "%5F"),
                secret.replace("_", "%5F")}  # as a URL carries it (the pattern ignores case)
     return {twice for form in once(secret) for twice in once(form)} | percent
+
+
+def _as_xml_attribute(text: str) -> str:
+    """``text`` as ElementTree writes an attribute's value (junit.xml): CR, LF and tab as character references."""
+    escaped = html.escape(text, quote=False).replace('"', "&quot;")
+    return escaped.replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;")
 
 
 def _compiled() -> re.Pattern[str] | None:

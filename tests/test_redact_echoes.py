@@ -58,3 +58,23 @@ def test_a_registered_secret_with_quotes_is_masked_in_results_csv() -> None:
     rec.checks[rec.checks.index(check)] = check.model_copy(update={"message": f"found {secret} in the URL"})
     data = CsvRenderer().render(RunResult(records=[rec]), RenderOptions()).decode("utf-8-sig")
     assert '""odd""' not in data and "odd" not in data and "found " in data
+
+
+def test_a_registered_secret_with_a_line_break_or_tab_is_masked_in_junit_xml() -> None:
+    """ElementTree writes CR, LF and tab in an attribute as &#13;, &#10; and &#09;: that form is masked too (a
+    tenant name or message echoing such a secret was printed whole in junit.xml's attributes)."""
+    import xml.etree.ElementTree as ET
+
+    from auditor.render.junit import JunitRenderer
+    from tests.render.synthetic import record
+
+    secret = 'v4ult "qz9"\r\nbr3ak\tand <tab> 7e1d'
+    register_secret(secret)
+    rec = record("JUNITCRLF00000000001", f"Name {secret} GmbH", "live", kind="wrong_path")
+    check = next(c for c in rec.checks if c.status.value == "fail")
+    rec.checks[rec.checks.index(check)] = check.model_copy(update={"message": f"found {secret} in the URL"})
+    data = JunitRenderer().render(RunResult(records=[rec]), RenderOptions())
+    ET.fromstring(data)  # well-formed
+    text = data.decode("utf-8")
+    assert "Name " in text and "found " in text
+    assert "qz9" not in text and "br3ak" not in text and "v4ult" not in text
