@@ -19,6 +19,8 @@ from urllib.parse import quote, quote_plus
 
 import markupsafe
 
+from auditor.terminal import visible
+
 if TYPE_CHECKING:  # only for the type: importing pydantic here would slow every start-up, `audit --help` too
     from pydantic import BaseModel
 
@@ -98,6 +100,7 @@ def _written_forms(secret: str) -> set[str]:
                 html.escape(text), html.escape(text, quote=False),
                 html.escape(text, quote=False).replace('"', "&quot;"),
                 _as_xml_attribute(text),
+                visible(text), visible(text, lines=True),  # as the terminal shows control characters (\x0d)
                 text.replace('"', '""')}  # as a CSV cell quotes it
 
     percent = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").replace("_", "%5F"),

@@ -12,6 +12,7 @@ from auditor.redact import register_secret, scrub, scrub_model
 from auditor.render import RenderOptions
 from auditor.render.spreadsheet import CsvRenderer
 from auditor.results import RunResult
+from tests.render.synthetic import record
 
 KEY = "sk_live_51EchoKey" + "Ab9Cd8Ef7" * 4
 IRREGULAR = "pa ss&wörd_Echo/42"  # not Stripe-shaped: found only because it was registered
@@ -49,8 +50,6 @@ def test_evidence_is_scrubbed_in_every_string_field() -> None:
 
 def test_a_registered_secret_with_quotes_is_masked_in_results_csv() -> None:
     """The CSV writer doubles a cell's quotes ("" for "): that form is masked too (it was printed whole)."""
-    from tests.render.synthetic import record
-
     secret = 'pl3nigo "odd" <vault> 9f2c'
     register_secret(secret)
     rec = record("CSVQUOTE000000000001", "Quote GmbH", "live", kind="wrong_path")
@@ -78,3 +77,14 @@ def test_a_registered_secret_with_a_line_break_or_tab_is_masked_in_junit_xml() -
     text = data.decode("utf-8")
     assert "Name " in text and "found " in text
     assert "qz9" not in text and "br3ak" not in text and "v4ult" not in text
+
+
+def test_a_registered_secret_with_control_characters_is_masked_as_the_terminal_shows_it() -> None:
+    """The table shows a control character as an escape (\\x0d): that form of the secret is masked too."""
+    from auditor.render.table import TableRenderer
+
+    secret = "vault\r\nline\ttwo-9f2c"
+    register_secret(secret)
+    rec = record("CTRLSECRET0000000001", f"Name {secret} GmbH", "live", kind="wrong_path")
+    shown = TableRenderer().render(RunResult(records=[rec]), RenderOptions()).decode("utf-8")
+    assert "vault" not in shown and "line\\ttwo" not in shown and "CTRLSECRET0000000001" in shown
