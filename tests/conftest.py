@@ -6,8 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.results_schema import check_file, written_results
+
+# No test asserts a wall-clock limit, and that holds for Hypothesis too: its default deadline (200 ms an example)
+# and its too_slow health check judge by the clock, so on a loaded machine (the suite runs on every core, beside
+# whatever else runs) they could fail a test whose property holds. A test's own @settings keeps its max_examples
+# and derandomize; one that names its own suppress_health_check lists too_slow itself.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 _checked: dict[Path, tuple[int, int]] = {}
 

@@ -59,13 +59,15 @@ def _check_exit_2(tmp_path: Path, data: bytes, capsys) -> None:
         assert code == 2 and "configuration error" in err and not (out_dir / "results.json").exists()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes(tmp_path, capsys, data: bytes) -> None:
     _check_exit_2(tmp_path, data, capsys)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.dictionaries(st.sampled_from(FIELDS), toml_like, max_size=5), max_size=3))
 def test_structured_but_wrong_tenants(tmp_path, capsys, tenants) -> None:
     text = "".join("[[tenants]]\n" + "".join(f'"{k}" = {_toml_value(v)}\n' for k, v in t.items()) for t in tenants)
